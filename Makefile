@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+# The IOMMU core series: build Linux 6.12 with our tree overlaid and test it.
+#
+#   make run     build our kernel and boot it under QEMU with an emulated
+#                IOMMU (IOMMU=intel), showing the IOMMU group topology
+#   make check   every test; ends with "N passed, N failed, N skipped"
+#
+# CORE=stock builds the same configuration with the base's own core.
+
+CORE ?= ours
+IOMMU ?= intel
+export CORE IOMMU
+
+.PHONY: run check deps tree clean distclean
+
+run:
+	@harness/run.sh
+
+check:
+	@harness/check.sh
+
+deps:
+	@harness/deps.sh && harness/base.sh
+
+tree: deps
+	@harness/tree.sh
+
+clean:
+	rm -rf out work/build work/stage-* work/initramfs-*
+
+distclean:
+	rm -rf out work

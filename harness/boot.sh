@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# boot.sh NAME KERNEL INITRD IOMMU SUITE [KEY=VALUE...]: boot a guest under
+# QEMU (TCG) with the emulated IOMMU, run one guest suite and judge it.
+#
+# The console goes to out/$CORE/NAME.console, the suite's KTAP (second
+# serial port) to out/$CORE/NAME.ktap.  Extra KEY=VALUE words are appended
+# to the kernel command line.  The run fails on a timeout, a missing or
+# failed result or a kernel splat, and then shows the console's tail.
+. "$(dirname "$0")/lib.sh"
+
+name=$1 kernel=$2 initrd=$3 iommu=$4 suite=$5
+shift 5
+dir=$OUT/$CORE
+mkdir -p "$dir"
+console=$dir/$name.console ktap=$dir/$name.ktap
+timeout_s=${BOOT_TIMEOUT:-600}
+rm -f "$console" "$ktap"
+
+# A disk of random data, made once per out/ directory; the guest reads it
+# through the IOMMU and compares its checksum with ours.
+disk=$OUT/disk.img
+if [ ! -f "$disk.sha256" ]; then
+	head -c $((32 << 20)) /dev/urandom >"$disk"
+	sha256sum "$disk" | cut -d' ' -f1 >"$disk.sha256"
+fi
+
+cmdline="console=ttyS0 panic=-1 oops=panic iommutest.suite=$suite iommutest.iommu=$iommu iommutest.sha256=$(cat "$disk.sha256") $*"
+qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel tcg
+	-cpu max -smp 2 -m 2G -nodefaults -no-reboot -display none -net none)
+case "$iommu" in
+intel) qemu+=(-device intel-iommu,intremap=on,caching-mode=on) ;;
+amd) qemu+=(-device amd-iommu,intremap=on) ;;
+virtio) qemu+=(-device virtio-iommu-pci) ;;
+*) die "unknown IOMMU '$iommu'" ;;
+esac
+qemu+=(-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+	-serial "file:$console" -serial "file:$ktap"
+	-drive "file=$disk,if=none,id=disk0,format=raw,readonly=on"
+	-device virtio-blk-pci,drive=disk0)
+
+log "boot $name: $iommu, suite $suite, ${*:-no extra args}"
+rc=0
+timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null || rc=$?
+touch "$console" "$ktap"
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	log "boot $name: timed out after ${timeout_s}s"
+	echo "$name: guest timed out after ${timeout_s}s" >>"$ktap"
+fi
+
+ok=0
+python3 "$TOP/harness/ktap.py" --label "$name($CORE)" --console "$console" "$ktap" || ok=1
+if [ $ok -ne 0 ] || [ $rc -ne 0 ]; then
+	log "boot $name: FAILED (qemu rc=$rc); console tail:"
+	tail -40 "$console" >&2
+	exit 1
+fi

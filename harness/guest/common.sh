@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by the guest suites.
+
+# fail MSG: print MSG and return failure (use as "cond || fail msg").
+fail() { echo "$*"; return 1; }
+
+# pci_is_iommu DEV: the PCI function is an IOMMU itself (class 08.06).
+pci_is_iommu() { case $(cat "$1/class") in 0x0806*) return 0 ;; esac; return 1; }
+
+# group_type DEV: the default domain type of a device's IOMMU group.
+group_type() { cat "$1/iommu_group/type"; }
+
+# disk_pci_dev DISK: sysfs path of the PCI function behind a virtio disk.
+disk_pci_dev() { readlink -f "/sys/block/$1/device/.."; }
+
+# topology: every IOMMU group with its type and devices and their drivers.
+topology() {
+	for g in /sys/kernel/iommu_groups/*; do
+		echo "group ${g##*/}: type $(cat "$g/type")"
+		for d in "$g"/devices/*; do
+			drv=$(readlink "$d/driver" 2>/dev/null)
+			echo "    ${d##*/} [$(cat "$d/vendor" 2>/dev/null):$(cat "$d/device" 2>/dev/null)] driver ${drv##*/}"
+		done
+	done
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# initramfs.sh ARCH: build the guest initramfs (busybox-static, our /init,
+# the guest suites and our static test programs) and print its path.
+. "$(dirname "$0")/lib.sh"
+
+arch=${1:-x86_64}
+case "$arch" in
+x86_64) busybox=/bin/busybox cc=gcc ;;
+arm64) busybox=$WORK/busybox-arm64 cc=aarch64-linux-gnu-gcc ;;
+*) die "unknown arch $arch" ;;
+esac
+[ -x "$busybox" ] || die "$busybox missing (busybox-static)"
+
+root=$WORK/initramfs-$CORE-$arch
+img=$WORK/initramfs-$CORE-$arch.cpio.gz
+rm -rf "$root"
+mkdir -p "$root/bin" "$root/tests" "$root/usr/bin"
+cp "$busybox" "$root/bin/busybox"
+cp "$TOP/harness/guest/init" "$root/init"
+cp "$TOP"/harness/guest/*.sh "$root/tests/"
+
+# Static guest programs: harness/guest-programs.list names them.
+while read -r name srcs; do
+	case "$name" in ''|'#'*) continue ;; esac
+	# shellcheck disable=SC2086
+	(cd "$SRC" && $cc -static -O2 -Wall -Werror -D_GNU_SOURCE \
+		-I"$SRC/usr/include" -I"$WORK/build/$CORE-hdrs-$arch/usr/include" \
+		-o "$root/usr/bin/$name" $srcs) || die "guest program $name does not build"
+done <"$TOP/harness/guest-programs.list"
+
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$img"
+echo "$img"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# kernel.sh ARCH FRAGMENT...: configure and build a kernel for $CORE.
+#
+# The configuration is allnoconfig plus configs/ARCH.config and then the
+# named fragments from configs/ (in order, later ones win).  Every option a fragment asks for must end up
+# in .config as asked, otherwise the build fails and names the option: a
+# dependency Kconfig silently dropped is a test that silently does not run.
+# The build directory is kept between runs, so an unchanged tree does not
+# rebuild and a changed file rebuilds only what depends on it.
+#
+# Prints the path of the kernel image on stdout.
+. "$(dirname "$0")/lib.sh"
+
+arch=$1
+shift
+name=$arch-$(IFS=-; echo "$*")
+set -- "$arch" "$@"
+bdir=$WORK/build/$CORE-$name
+mkdir -p "$bdir"
+
+case "$arch" in
+x86_64) image=arch/x86/boot/bzImage target=bzImage cross= ;;
+arm64) image=arch/arm64/boot/Image target=Image cross=aarch64-linux-gnu- ;;
+*) die "unknown arch $arch" ;;
+esac
+
+kmake() {
+	make -s -C "$SRC" O="$bdir" ARCH="$arch" CROSS_COMPILE="$cross" \
+		CC="ccache ${cross}gcc" HOSTCC="ccache gcc" "$@"
+}
+
+frags=()
+for f in "$@"; do
+	[ -f "$TOP/configs/$f.config" ] || die "no configs/$f.config"
+	frags+=("$TOP/configs/$f.config")
+done
+
+# Regenerate .config only when the fragments or the base changed.
+hash=$(cat "${frags[@]}" "$WORK/base/.version" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$bdir/.config-hash" 2>/dev/null)" != "$hash" ] || [ ! -f "$bdir/.config" ]; then
+	cat "${frags[@]}" >"$bdir/fragments.config"
+	kmake KCONFIG_ALLCONFIG="$bdir/fragments.config" allnoconfig >/dev/null
+	bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF -- "$line" "$bdir/.config" || {
+				log "config: wanted '$line', got '$(grep -E "^(# )?${line%%=*}[= ]" "$bdir/.config" || echo unset)'"
+				bad=1
+			} ;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }; sym=${sym%% *}
+			! grep -q "^$sym=" "$bdir/.config" || { log "config: wanted $sym unset"; bad=1; } ;;
+		esac
+	done <"$bdir/fragments.config"
+	[ $bad -eq 0 ] || { rm -f "$bdir/.config-hash"; die "config $name: requested options missing (above)"; }
+	echo "$hash" >"$bdir/.config-hash"
+fi
+
+log "kernel: building $name for CORE=$CORE in $bdir"
+kmake -j"$JOBS" "$target" >"$bdir/build.log" 2>&1 || {
+	grep -E 'error|Error' "$bdir/build.log" | head -40 >&2
+	die "kernel build $name failed, see $bdir/build.log"
+}
+echo "$bdir/$image"

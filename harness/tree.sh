@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the source tree for $CORE: the base, our files copied over it at the
+# same paths, then our patches applied in the order patches/series gives.
+#
+# The tree is a hard-linked copy of the base.  Every run computes the wanted
+# content of each file we touch in a staging directory and syncs it into the
+# tree by checksum, so a file whose content did not change keeps its mtime
+# and the kernel build stays incremental.  Files we touched in an earlier run
+# and no longer touch are put back to the base's version.
+#
+# With CORE=stock, whatever harness/core.list names (our core replacement) is
+# left out, so the same tests and benchmarks build against the base's core.
+. "$(dirname "$0")/lib.sh"
+
+stage=$WORK/stage-$CORE
+manifest=$SRC/.overlay-manifest
+
+is_core_only() {
+	local path=$1 pat
+	while read -r pat; do
+		case "$pat" in ''|'#'*) continue ;; esac
+		# shellcheck disable=SC2254
+		case "$path" in $pat) return 0 ;; esac
+	done <"$TOP/harness/core.list"
+	return 1
+}
+
+wanted() { [ "$CORE" = ours ] || ! is_core_only "$1"; }
+
+if [ ! -d "$SRC" ]; then
+	log "tree: creating $SRC"
+	cp -al "$BASE" "$SRC"
+fi
+
+rm -rf "$stage"
+mkdir -p "$stage"
+
+# Our files, from the work tree so uncommitted edits are tested too.
+(cd "$TOP" && { find drivers include Documentation tools -type f 2>/dev/null || true; } | sort) |
+while read -r f; do
+	wanted "$f" || continue
+	mkdir -p "$stage/$(dirname "$f")"
+	cp "$TOP/$f" "$stage/$f"
+done
+
+# Our patches, each against the base or against our copied files.
+while read -r p; do
+	case "$p" in ''|'#'*) continue ;; esac
+	wanted "patches/$p" || continue
+	[ -f "$TOP/patches/$p" ] || die "patches/series names missing patches/$p"
+	for f in $(lsdiff --strip=1 "$TOP/patches/$p"); do
+		[ -e "$stage/$f" ] || [ ! -e "$BASE/$f" ] ||
+			{ mkdir -p "$stage/$(dirname "$f")"; cp "$BASE/$f" "$stage/$f"; }
+	done
+	patch -s -p1 -d "$stage" --no-backup-if-mismatch -F0 <"$TOP/patches/$p" ||
+		die "patches/$p does not apply"
+done <"$TOP/patches/series"
+
+(cd "$stage" && find . -type f | sed 's|^\./||' | sort) >"$stage.manifest"
+
+# Put back what an earlier run changed and this one does not.
+if [ -f "$manifest" ]; then
+	comm -23 "$manifest" "$stage.manifest" | while read -r f; do
+		rm -f "$SRC/$f"
+		[ ! -e "$BASE/$f" ] || cp "$BASE/$f" "$SRC/$f"
+	done
+fi
+
+rsync -r --checksum "$stage/" "$SRC/"
+mv "$stage.manifest" "$manifest"
+rm -rf "$stage"
+log "tree: $SRC ready ($(wc -l <"$manifest") files overlaid, CORE=$CORE, base $(cat "$WORK/base/.version"))"
