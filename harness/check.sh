@@ -41,7 +41,7 @@ initrd=$(stage "initramfs ($CORE)" "$H/initramfs.sh" x86_64) ||
 
 try "boot intel strict" "$H/boot.sh" intel-strict "$kernel" "$initrd" intel boot \
 	iommu.strict=1 iommutest.domain=DMA
-try "boot intel lazy" "$H/boot.sh" intel-lazy "$kernel" "$initrd" intel boot \
+try "boot intel lazy" "$H/boot.sh" intel-lazy "$kernel" "$initrd" intel-nocm boot \
 	iommu.strict=0 iommutest.domain=DMA-FQ
 try "boot intel passthrough" "$H/boot.sh" intel-pt "$kernel" "$initrd" intel boot \
 	iommu.passthrough=1 iommutest.domain=identity

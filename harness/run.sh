@@ -15,6 +15,7 @@ initrd=$("$H/initramfs.sh" x86_64)
 rc=0
 stage "boot ($IOMMU)" "$H/boot.sh" "run-$IOMMU" "$kernel" "$initrd" "$IOMMU" topology || rc=$?
 echo "--- $(grep -m1 -o 'Linux version [^ ]*' "$OUT/$CORE/run-$IOMMU.console"), CORE=$CORE, IOMMU=$IOMMU"
-grep -E '^(DMAR|AMD-Vi|iommu|virtio_iommu)[:]' "$OUT/$CORE/run-$IOMMU.console" | head -20 || true
-sed -E -n 's/^# ?//p' "$OUT/$CORE/run-$IOMMU.ktap"
+grep -E '\] (DMAR|AMD-Vi|iommu|virtio_iommu|arm-smmu-v3)[: ]' "$OUT/$CORE/run-$IOMMU.console" |
+	sed 's/^\[[^]]*\] /  /' | head -20 || true
+sed -E -n '/^# guest done/d; s/^# ?//p' "$OUT/$CORE/run-$IOMMU.ktap"
 exit $rc

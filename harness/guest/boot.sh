@@ -9,7 +9,7 @@ TESTS="iommu_registered pci_devices_grouped default_domain_type disk_checksum"
 test_iommu_registered() {
 	want=$(param iommutest.iommu)
 	case "$want" in
-	intel) pat='dmar*' ;;
+	intel|intel-nocm) pat='dmar*' ;;
 	amd) pat='ivhd*' ;;
 	virtio) pat='*virtio*' ;;
 	smmuv3) pat='smmu3.*' ;;

@@ -18,7 +18,7 @@ topology() {
 	for g in /sys/kernel/iommu_groups/*; do
 		echo "group ${g##*/}: type $(cat "$g/type")"
 		for d in "$g"/devices/*; do
-			drv=$(readlink "$d/driver" 2>/dev/null)
+			drv=$(readlink "$d/driver" 2>/dev/null) || drv=none
 			echo "    ${d##*/} [$(cat "$d/vendor" 2>/dev/null):$(cat "$d/device" 2>/dev/null)] driver ${drv##*/}"
 		done
 	done
