@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Private interface of the group-centric IOMMU core.
+ *
+ * The core is split by concern, one file each:
+ *   probe.c     IOMMU instances, the bus hooks, device probe and release
+ *   group.c     groups: lifetime, membership, iteration, driver data
+ *   group-sysfs.c  /sys/kernel/iommu_groups/N and its attributes
+ *   grouping.c  the *_device_group() helpers (PCI aliases and ACS)
+ *   domain.c    domain allocation through device ops, default domain policy
+ *   attach.c    moving a group between domains, with rollback
+ *   owner.c     DMA ownership: kernel DMA API users versus one user owner
+ *   map.c       map/unmap/map_sg/iova_to_phys
+ *   pasid.c     PASID attachment, attach handles, global PASIDs
+ *   resv.c      reserved regions and their direct mappings
+ *   fwspec.c    firmware description of a device's IOMMU and IDs
+ *
+ * Lock order, outermost first:
+ *
+ *   iommu_probe_device_lock	serialises probe and release of devices
+ *     group->mutex		a group's devices, domains and ownership
+ *       (driver locks taken inside iommu_ops and iommu_domain_ops)
+ *         group->pasid_array's xa_lock	readers of attach handles
+ *   iommu_device_lock		the list of IOMMU instances; a leaf
+ *
+ * Functions named __foo() expect the lock of the object they act on to be
+ * held by the caller and assert it; foo() takes it.
+ */
+#ifndef __IOMMU_CORE_H
+#define __IOMMU_CORE_H
+
+#include <linux/iommu.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
+
+#include "../iommu-priv.h"
+
+/**
+ * struct iommu_group - devices an IOMMU cannot tell apart
+ *
+ * A group is the unit of isolation: every device in it is always attached
+ * to the same domain.  Its lifetime is devices_kobj's reference count; the
+ * group kobject itself is only pinned by devices_kobj.
+ *
+ * All devices in a group have the same iommu_ops: probe refuses a device
+ * whose driver disagrees with the group's members, so any member's ops are
+ * the group's ops.
+ */
+struct iommu_group {
+	struct kobject kobj;
+	struct kobject *devices_kobj;
+	int id;
+
+	/* Set by the IOMMU driver, which serialises its own calls. */
+	char *name;
+	void *iommu_data;
+	void (*iommu_data_release)(void *iommu_data);
+
+	struct mutex mutex;
+	/* Protected by mutex: */
+	struct list_head devices;
+	unsigned int nr_devices;
+	struct iommu_domain *domain;		/* what the devices use now */
+	struct iommu_domain *default_domain;	/* kernel DMA API domain */
+	struct iommu_domain *blocking_domain;	/* lazily made by owner.c */
+	unsigned int owner_cnt;			/* users of the current owner */
+	void *owner;				/* NULL: the kernel DMA API */
+	/* Attach handles by PASID; writers hold mutex, readers xa_lock. */
+	struct xarray pasid_array;
+
+	/* On a bus_iommu_probe() batch awaiting its default domain. */
+	struct list_head probe_entry;
+};
+
+/* A device's membership of its group: the sysfs link is named @name. */
+struct group_device {
+	struct list_head list;
+	struct device *dev;
+	char *name;
+};
+
+#define for_each_group_device(group, gdev) \
+	list_for_each_entry(gdev, &(group)->devices, list)
+
+/* Flags of __iommu_group_set_domain() */
+enum {
+	/* A core-owned domain the group must reach: never roll back. */
+	IOMMU_ATTACH_MUST_SUCCEED = BIT(0),
+};
+
+extern struct kset *iommu_group_kset;
+
+/*
+ * The device went through an IOMMU driver's probe_device(), as opposed to
+ * a group made up by VFIO's no-IOMMU mode through iommu_group_add_device().
+ */
+static inline bool dev_has_iommu(struct device *dev)
+{
+	return dev->iommu && dev->iommu->iommu_dev;
+}
+
+/* group.c */
+struct device *__iommu_group_any_dev(struct iommu_group *group);
+const struct iommu_ops *__iommu_group_ops(struct iommu_group *group);
+struct group_device *__iommu_group_add_member(struct iommu_group *group,
+					      struct device *dev);
+void __iommu_group_del_member(struct iommu_group *group,
+			      struct group_device *gdev);
+struct group_device *__iommu_group_find_member(struct iommu_group *group,
+					       struct device *dev);
+
+/* group-sysfs.c */
+extern const struct attribute_group *iommu_group_attr_groups[];
+int iommu_group_sysfs_add_member(struct iommu_group *group,
+				 struct group_device *gdev);
+void iommu_group_sysfs_del_member(struct iommu_group *group,
+				  struct group_device *gdev);
+int iommu_group_sysfs_set_name(struct iommu_group *group, bool present);
+
+/* domain.c */
+struct iommu_domain *iommu_domain_alloc_for_dev(struct device *dev,
+						unsigned int type);
+int __iommu_group_setup_default_domain(struct iommu_group *group,
+				       int target_type);
+void __iommu_group_free_domains(struct iommu_group *group);
+const char *iommu_domain_type_name(unsigned int type);
+unsigned int iommu_default_domain_type(void);
+
+/* attach.c */
+int __iommu_group_set_domain(struct iommu_group *group,
+			     struct iommu_domain *new_domain,
+			     unsigned int flags);
+void __iommu_group_set_core_domain(struct iommu_group *group);
+int __iommu_attach_group(struct iommu_domain *domain,
+			 struct iommu_group *group);
+int __iommu_attach_new_member(struct iommu_group *group, struct device *dev);
+
+/* probe.c */
+struct dev_iommu *dev_iommu_get(struct device *dev);
+void __iommu_device_unprobe(struct iommu_group *group, struct device *dev);
+
+/* fwspec.c */
+void iommu_fwspec_free_param(struct dev_iommu *param);
+
+/* resv.c */
+int iommu_map_direct_regions(struct iommu_domain *domain, struct device *dev);
+
+#endif /* __IOMMU_CORE_H */

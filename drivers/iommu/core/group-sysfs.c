@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The sysfs view of IOMMU groups: /sys/kernel/iommu_groups/N/ with
+ *   devices/		links to the member devices (and each device links
+ *			back through its "iommu_group")
+ *   type		the default domain type; writable while no driver
+ *			is bound and nobody owns the group's DMA
+ *   reserved_regions	the members' reserved regions, merged
+ *   name		only if the IOMMU driver named the group
+ *
+ * Attributes live in one attribute group whose visibility follows the
+ * group's state, so "name" comes and goes with sysfs_update_group().
+ */
+#define pr_fmt(fmt) "iommu: " fmt
+
+#include <linux/capability.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "../dma-iommu.h"
+#include "core.h"
+
+#define to_iommu_group(k) container_of(k, struct iommu_group, kobj)
+
+static const char * const resv_type_names[] = {
+	[IOMMU_RESV_DIRECT] = "direct",
+	[IOMMU_RESV_DIRECT_RELAXABLE] = "direct-relaxable",
+	[IOMMU_RESV_RESERVED] = "reserved",
+	[IOMMU_RESV_MSI] = "msi",
+	[IOMMU_RESV_SW_MSI] = "msi",
+};
+
+static ssize_t name_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_iommu_group(kobj)->name);
+}
+
+static ssize_t reserved_regions_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	struct iommu_resv_region *region, *next;
+	LIST_HEAD(regions);
+	int len = 0;
+
+	iommu_get_group_resv_regions(to_iommu_group(kobj), &regions);
+	list_for_each_entry_safe(region, next, &regions, list) {
+		len += sysfs_emit_at(buf, len, "0x%016llx 0x%016llx %s\n",
+				     (long long)region->start,
+				     (long long)(region->start + region->length - 1),
+				     resv_type_names[region->type]);
+		kfree(region);
+	}
+	return len;
+}
+
+static ssize_t type_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	struct iommu_group *group = to_iommu_group(kobj);
+	const char *type = "unknown";
+
+	scoped_guard(mutex, &group->mutex)
+		if (group->default_domain)
+			type = iommu_domain_type_name(group->default_domain->type);
+	return sysfs_emit(buf, "%s\n", type);
+}
+
+static int parse_domain_type(const char *buf)
+{
+	static const struct {
+		const char *name;
+		int type;
+	} types[] = {
+		{ "identity", IOMMU_DOMAIN_IDENTITY },
+		{ "DMA", IOMMU_DOMAIN_DMA },
+		{ "DMA-FQ", IOMMU_DOMAIN_DMA_FQ },
+		{ "auto", 0 },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++)
+		if (sysfs_streq(buf, types[i].name))
+			return types[i].type;
+	return -EINVAL;
+}
+
+/*
+ * DMA -> DMA-FQ only starts a flush queue on the live domain, so drivers
+ * may stay bound.  Any other change replaces the default domain, which is
+ * only safe while no driver uses the DMA API and nobody owns the group.
+ */
+static int __iommu_group_change_type(struct iommu_group *group, int type)
+{
+	struct group_device *gdev;
+	int ret;
+
+	lockdep_assert_held(&group->mutex);
+	if (type == IOMMU_DOMAIN_DMA_FQ &&
+	    group->default_domain->type == IOMMU_DOMAIN_DMA) {
+		ret = iommu_dma_init_fq(group->default_domain);
+		if (!ret)
+			group->default_domain->type = IOMMU_DOMAIN_DMA_FQ;
+		return ret;
+	}
+	if (!group->nr_devices || group->owner_cnt)
+		return -EPERM;
+	ret = __iommu_group_setup_default_domain(group, type);
+	if (ret)
+		return ret;
+	for_each_group_device(group, gdev)
+		iommu_setup_dma_ops(gdev->dev);
+	return 0;
+}
+
+static ssize_t type_store(struct kobject *kobj, struct kobj_attribute *attr,
+			  const char *buf, size_t count)
+{
+	struct iommu_group *group = to_iommu_group(kobj);
+	int type, ret;
+
+	if (!capable(CAP_SYS_ADMIN) || !capable(CAP_SYS_RAWIO))
+		return -EACCES;
+	type = parse_domain_type(buf);
+	if (type < 0)
+		return type;
+
+	scoped_guard(mutex, &group->mutex) {
+		if (!group->default_domain)
+			return -EINVAL;
+		ret = __iommu_group_change_type(group, type);
+	}
+	return ret ?: count;
+}
+
+static struct kobj_attribute attr_name = __ATTR_RO(name);
+static struct kobj_attribute attr_reserved_regions = __ATTR_RO(reserved_regions);
+static struct kobj_attribute attr_type = __ATTR_RW(type);
+
+static struct attribute *iommu_group_attrs[] = {
+	&attr_name.attr,
+	&attr_reserved_regions.attr,
+	&attr_type.attr,
+	NULL
+};
+
+static umode_t iommu_group_attr_visible(struct kobject *kobj,
+					struct attribute *attr, int n)
+{
+	if (attr == &attr_name.attr && !to_iommu_group(kobj)->name)
+		return 0;
+	return attr->mode;
+}
+
+static const struct attribute_group iommu_group_attr_group = {
+	.attrs = iommu_group_attrs,
+	.is_visible = iommu_group_attr_visible,
+};
+
+const struct attribute_group *iommu_group_attr_groups[] = {
+	&iommu_group_attr_group,
+	NULL
+};
+
+/**
+ * iommu_group_sysfs_set_name() - Show or hide the group's "name" file
+ * @group: the group, whose name was just set or cleared
+ * @present: whether it has a name now
+ *
+ * Context: Process context.
+ * Return: 0 or an errno.
+ */
+int iommu_group_sysfs_set_name(struct iommu_group *group, bool present)
+{
+	return sysfs_update_group(&group->kobj, &iommu_group_attr_group);
+}
+
+/**
+ * iommu_group_sysfs_add_member() - Link a new member and its group
+ * @group: the group
+ * @gdev: the membership; its name is set to the link's name
+ *
+ * The link in devices/ is named after the device; should two members have
+ * the same name (devices on different buses), a suffix tells them apart.
+ *
+ * Context: group->mutex held.
+ * Return: 0 or an errno, with nothing created.
+ */
+int iommu_group_sysfs_add_member(struct iommu_group *group,
+				 struct group_device *gdev)
+{
+	struct kobject *dev_kobj = &gdev->dev->kobj;
+	int ret, suffix = 0;
+
+	lockdep_assert_held(&group->mutex);
+	ret = sysfs_create_link(dev_kobj, &group->kobj, "iommu_group");
+	if (ret)
+		return ret;
+
+	gdev->name = kstrdup(kobject_name(dev_kobj), GFP_KERNEL);
+	while (gdev->name) {
+		ret = sysfs_create_link_nowarn(group->devices_kobj, dev_kobj,
+					       gdev->name);
+		if (ret != -EEXIST)
+			break;
+		kfree(gdev->name);
+		gdev->name = kasprintf(GFP_KERNEL, "%s.%d",
+				       kobject_name(dev_kobj), suffix++);
+	}
+	if (!gdev->name)
+		ret = -ENOMEM;
+	if (ret) {
+		kfree(gdev->name);
+		sysfs_remove_link(dev_kobj, "iommu_group");
+	}
+	return ret;
+}
+
+/**
+ * iommu_group_sysfs_del_member() - Undo iommu_group_sysfs_add_member()
+ * @group: the group
+ * @gdev: the membership, whose name is freed
+ *
+ * Context: group->mutex held.
+ */
+void iommu_group_sysfs_del_member(struct iommu_group *group,
+				  struct group_device *gdev)
+{
+	lockdep_assert_held(&group->mutex);
+	sysfs_remove_link(group->devices_kobj, gdev->name);
+	sysfs_remove_link(&gdev->dev->kobj, "iommu_group");
+	kfree(gdev->name);
+}
