@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # initramfs.sh ARCH: build the guest initramfs (busybox-static, our /init,
-# the guest suites and our static test programs) and print its path.
+# the guest suites and our static test programs, compiled against the
+# tree's UAPI headers) and print its path.
 . "$(dirname "$0")/lib.sh"
 
 arch=${1:-x86_64}
@@ -20,12 +21,21 @@ cp "$busybox" "$root/bin/busybox"
 cp "$TOP/harness/guest/init" "$root/init"
 cp "$TOP"/harness/guest/*.sh "$root/tests/"
 
-# Static guest programs: harness/guest-programs.list names them.
+# The tree's UAPI headers, for the programs below (the kernel selftests
+# include <linux/iommufd.h> and friends of this tree, not the host's).
+# headers_install is incremental: a second run takes well under a second.
+hdrs=$WORK/build/$CORE-hdrs-$arch
+mkdir -p "$hdrs"
+make -s -C "$SRC" O="$hdrs" ARCH="$arch" headers_install >&2 ||
+	die "headers_install into $hdrs failed"
+
+# Static guest programs: harness/guest-programs.list names them, with any
+# extra compiler flags the program needs among its sources.
 while read -r name srcs; do
 	case "$name" in ''|'#'*) continue ;; esac
 	# shellcheck disable=SC2086
 	(cd "$SRC" && $cc -static -O2 -Wall -Werror -D_GNU_SOURCE \
-		-I"$SRC/usr/include" -I"$WORK/build/$CORE-hdrs-$arch/usr/include" \
+		-I"$SRC/usr/include" -I"$hdrs/usr/include" \
 		-o "$root/usr/bin/$name" $srcs) || die "guest program $name does not build"
 done <"$TOP/harness/guest-programs.list"
 

@@ -162,7 +162,9 @@ static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
 		mdev->fail_attach = 0;
 		return ret;
 	}
+	mdev->prev_attached = mdev->attached;
 	mdev->attached = domain;
+	mdev->nr_attach++;
 	return 0;
 }
 

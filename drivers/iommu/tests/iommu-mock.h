@@ -43,6 +43,8 @@ struct iommu_mock_dev {
 	/* errno returned by the next attach to this device, then cleared */
 	int fail_attach;
 	struct iommu_domain *attached;
+	struct iommu_domain *prev_attached;	/* the one before, to see paths */
+	unsigned int nr_attach;
 };
 
 struct iommu_mock_domain {

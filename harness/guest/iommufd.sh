@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+# iommufd suite: the base kernel's own iommufd selftests
+# (tools/testing/selftests/iommu/), built as static binaries into /usr/bin.
+#
+# Each binary prints kselftest TAP; it goes to the KTAP port indented by
+# four spaces, as the subtests of this suite's result for the binary, so
+# every selftest case counts as a leaf (SKIPs as skipped).  The result is
+# the binary's exit status.  The cases run on iommufd's mock IOMMU
+# (CONFIG_IOMMUFD_TEST), which 6.12's core probes only when no other IOMMU
+# driver is up (check.sh boots with intel_iommu=off), and the huge page
+# cases want hugetlb pages reserved on the command line (hugepages=N).
+. /tests/common.sh
+
+TESTS="iommufd iommufd_fail_nth"
+
+# selftest NAME: run /usr/bin/NAME, its TAP nested on fd 3.
+selftest() {
+	[ -x "/usr/bin/$1" ] || fail "/usr/bin/$1 missing" || return 1
+	[ -c /dev/iommu ] || { echo "SKIP: no /dev/iommu (CONFIG_IOMMUFD)"; return 77; }
+	grep -i '^hugepages_\(total\|free\)' /proc/meminfo
+	read -r start _ </proc/uptime
+	{ "/usr/bin/$1"; echo $? >"/tmp/$1.rc"; } 2>&1 | sed 's/^/    /' >&3
+	rc=$(cat "/tmp/$1.rc" 2>/dev/null) || rc=1
+	read -r end _ </proc/uptime
+	echo "$1: exit status $rc after $(echo "$start $end" | awk '{ printf "%.2f", $2 - $1 }') s"
+	case $rc in
+	0) return 0 ;;
+	4) echo "SKIP: every case skipped"; return 77 ;;	# KSFT_SKIP
+	*) return "$rc" ;;
+	esac
+}
+
+test_iommufd() { selftest iommufd; }
+test_iommufd_fail_nth() { selftest iommufd_fail_nth; }
