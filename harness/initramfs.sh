@@ -24,7 +24,7 @@ cp "$TOP"/harness/guest/*.sh "$root/tests/"
 # The tree's UAPI headers, for the programs below (the kernel selftests
 # include <linux/iommufd.h> and friends of this tree, not the host's).
 # headers_install is incremental: a second run takes well under a second.
-hdrs=$WORK/build/$CORE-hdrs-$arch
+hdrs=$WORK/build/hdrs-$arch
 mkdir -p "$hdrs"
 make -s -C "$SRC" O="$hdrs" ARCH="$arch" headers_install >&2 ||
 	die "headers_install into $hdrs failed"

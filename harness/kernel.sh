@@ -16,7 +16,7 @@ arch=$1
 shift
 name=$arch-$(IFS=-; echo "$*")
 set -- "$arch" "$@"
-bdir=$WORK/build/$CORE-$name
+bdir=$WORK/build/$name
 mkdir -p "$bdir"
 
 case "$arch" in

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 kconf=${1:-drivers/iommu/.kunitconfig}
-bdir=$WORK/build/$CORE-kunit
+bdir=$WORK/build/kunit
 log=$OUT/$CORE/kunit.log
 mkdir -p "$bdir" "$OUT/$CORE"
 

@@ -18,7 +18,10 @@ ours|stock) ;;
 *) echo "CORE must be 'ours' or 'stock', not '$CORE'" >&2; exit 2 ;;
 esac
 
-SRC=$WORK/src-$CORE
+# One source tree and one build directory per configuration serve both
+# cores: switching CORE rewrites only the files that differ (tree.sh keeps
+# the others' mtimes), so the other core's build is incremental.
+SRC=$WORK/src
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.ccache}
 export KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 2026"

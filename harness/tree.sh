@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the source tree for $CORE: the base, our files copied over it at the
-# same paths, then our patches applied in the order patches/series gives.
+# Make the source tree hold $CORE: the base, our files copied over it at
+# the same paths, then our patches applied in the order patches/series
+# gives.
 #
 # The tree is a hard-linked copy of the base.  Every run computes the wanted
 # content of each file we touch in a staging directory and syncs it into the
@@ -13,7 +14,7 @@
 # left out, so the same tests and benchmarks build against the base's core.
 . "$(dirname "$0")/lib.sh"
 
-stage=$WORK/stage-$CORE
+stage=$WORK/stage
 manifest=$SRC/.overlay-manifest
 
 is_core_only() {
