@@ -58,6 +58,7 @@ if [ "$(cat "$bdir/.config-hash" 2>/dev/null)" != "$hash" ] || [ ! -f "$bdir/.co
 	echo "$hash" >"$bdir/.config-hash"
 fi
 
+build_lock
 log "kernel: building $name for CORE=$CORE in $bdir"
 kmake -j"$JOBS" "$target" >"$bdir/build.log" 2>&1 || {
 	grep -E 'error|Error' "$bdir/build.log" | head -40 >&2

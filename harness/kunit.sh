@@ -11,6 +11,7 @@ bdir=$WORK/build/kunit
 log=$OUT/$CORE/kunit.log
 mkdir -p "$bdir" "$OUT/$CORE"
 
+build_lock
 rc=0
 (cd "$SRC" && python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
 	--build_dir="$bdir" --kunitconfig="$kconf" --jobs="$JOBS" \

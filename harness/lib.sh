@@ -41,3 +41,10 @@ stage() {
 		"$([ $rc -eq 0 ] || echo " (failed, rc=$rc)")" >&2
 	return $rc
 }
+
+# build_lock: one kernel build at a time on this machine (two cores),
+# across work trees; held until the calling script exits.
+build_lock() {
+	exec 9>/tmp/iommu-core-build.lock
+	flock -n 9 || { log "waiting for another kernel build to finish"; flock 9; }
+}
