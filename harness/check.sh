@@ -54,6 +54,7 @@ run_core() {
 			"$initrd" intel-nocm boot iommu.strict=0 iommutest.domain=DMA-FQ
 		try "boot intel passthrough ($core)" "$H/boot.sh" intel-pt "$kernel" \
 			"$initrd" intel boot iommu.passthrough=1 iommutest.domain=identity
+		try "vfio ($core)" "$H/boot.sh" vfio "$kernel" "$initrd" intel vfio
 	fi
 	# The base's iommufd selftests, on its mock IOMMU; hugetlb pages for
 	# their MAP_HUGETLB cases.  VT-d stays off: a device without a fwspec

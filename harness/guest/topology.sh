@@ -6,6 +6,6 @@ TESTS="topology"
 
 test_topology() {
 	ls /sys/class/iommu/ | sed 's/^/iommu: /'
-	topology
+	lsiommu
 	[ -n "$(ls /sys/kernel/iommu_groups)" ] || fail "no IOMMU groups"
 }

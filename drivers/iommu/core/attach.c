@@ -76,6 +76,7 @@ static void __iommu_group_revert(struct iommu_group *group,
 {
 	struct group_device *gdev;
 
+	lockdep_assert_held(&group->mutex);
 	/* The first attach at probe has nothing to go back to. */
 	if (!group->domain)
 		return;

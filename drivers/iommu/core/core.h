@@ -33,6 +33,7 @@
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/xarray.h>
 
 #include "../iommu-priv.h"
@@ -67,6 +68,8 @@ struct iommu_group {
 	struct iommu_domain *blocking_domain;	/* lazily made by owner.c */
 	unsigned int owner_cnt;			/* users of the current owner */
 	void *owner;				/* NULL: the kernel DMA API */
+	pid_t owner_pid;			/* who claimed it for user space, */
+	char owner_comm[TASK_COMM_LEN];		/* for messages and sysfs */
 	/* Attach handles by PASID; writers hold mutex, readers xa_lock. */
 	struct xarray pasid_array;
 
@@ -74,11 +77,16 @@ struct iommu_group {
 	struct list_head probe_entry;
 };
 
-/* A device's membership of its group: the sysfs link is named @name. */
+/*
+ * A device's membership of its group: the sysfs link is named @name;
+ * @dma_api_users counts its drivers' iommu_device_use_dma_api() calls
+ * (under the group mutex), so a refused claim can name the device.
+ */
 struct group_device {
 	struct list_head list;
 	struct device *dev;
 	char *name;
+	unsigned int dma_api_users;
 };
 
 #define for_each_group_device(group, gdev) \
@@ -117,7 +125,7 @@ int iommu_group_sysfs_add_member(struct iommu_group *group,
 				 struct group_device *gdev);
 void iommu_group_sysfs_del_member(struct iommu_group *group,
 				  struct group_device *gdev);
-int iommu_group_sysfs_set_name(struct iommu_group *group, bool present);
+int iommu_group_sysfs_name_changed(struct iommu_group *group);
 
 /* domain.c */
 struct iommu_domain *iommu_domain_alloc_for_dev(struct device *dev,

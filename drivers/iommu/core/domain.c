@@ -443,6 +443,7 @@ static struct iommu_domain *
 __iommu_group_domain_of_type(struct iommu_group *group, struct device *dev,
 			     unsigned int type)
 {
+	lockdep_assert_held(&group->mutex);
 	/* An unchanged type keeps the current default domain. */
 	if (group->default_domain && group->default_domain->type == type)
 		return group->default_domain;
@@ -484,6 +485,7 @@ static int __iommu_group_map_direct(struct iommu_group *group,
 	struct group_device *gdev;
 	int ret = 0, err;
 
+	lockdep_assert_held(&group->mutex);
 	for_each_group_device(group, gdev) {
 		err = iommu_map_direct_regions(domain, gdev->dev);
 		ret = ret ?: err;

@@ -6,6 +6,8 @@
  *   type		the default domain type; writable while no driver
  *			is bound and nobody owns the group's DMA
  *   reserved_regions	the members' reserved regions, merged
+ *   dma_owner		who uses the group's DMA: "none", "kernel N" (N
+ *			drivers on the DMA API) or "user N COMM[PID]"
  *   name		only if the IOMMU driver named the group
  *
  * Attributes live in one attribute group whose visibility follows the
@@ -133,7 +135,22 @@ static ssize_t type_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return ret ?: count;
 }
 
+static ssize_t dma_owner_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	struct iommu_group *group = to_iommu_group(kobj);
+
+	guard(mutex)(&group->mutex);
+	if (!group->owner_cnt)
+		return sysfs_emit(buf, "none\n");
+	if (!group->owner)
+		return sysfs_emit(buf, "kernel %u\n", group->owner_cnt);
+	return sysfs_emit(buf, "user %u %s[%d]\n", group->owner_cnt,
+			  group->owner_comm, group->owner_pid);
+}
+
 static struct kobj_attribute attr_name = __ATTR_RO(name);
+static struct kobj_attribute attr_dma_owner = __ATTR_RO(dma_owner);
 static struct kobj_attribute attr_reserved_regions = __ATTR_RO(reserved_regions);
 static struct kobj_attribute attr_type = __ATTR_RW(type);
 
@@ -141,6 +158,7 @@ static struct attribute *iommu_group_attrs[] = {
 	&attr_name.attr,
 	&attr_reserved_regions.attr,
 	&attr_type.attr,
+	&attr_dma_owner.attr,
 	NULL
 };
 
@@ -163,14 +181,13 @@ const struct attribute_group *iommu_group_attr_groups[] = {
 };
 
 /**
- * iommu_group_sysfs_set_name() - Show or hide the group's "name" file
+ * iommu_group_sysfs_name_changed() - Show or hide the group's "name" file
  * @group: the group, whose name was just set or cleared
- * @present: whether it has a name now
  *
  * Context: Process context.
  * Return: 0 or an errno.
  */
-int iommu_group_sysfs_set_name(struct iommu_group *group, bool present)
+int iommu_group_sysfs_name_changed(struct iommu_group *group)
 {
 	return sysfs_update_group(&group->kobj, &iommu_group_attr_group);
 }

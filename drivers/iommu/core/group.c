@@ -279,7 +279,7 @@ int iommu_group_set_name(struct iommu_group *group, const char *name)
 	}
 	kfree(group->name);
 	group->name = copy;
-	ret = iommu_group_sysfs_set_name(group, copy);
+	ret = iommu_group_sysfs_name_changed(group);
 	if (ret) {
 		kfree(group->name);
 		group->name = NULL;

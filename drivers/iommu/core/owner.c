@@ -6,35 +6,90 @@
  * domain, or one user-space owner's (VFIO, iommufd), never both: devices
  * that cannot be isolated from each other must not be split between the
  * kernel and user space.  The state is owner_cnt and owner, under the
- * group mutex:
+ * group mutex; there is no separate "unowned" state:
  *
  *   owner_cnt == 0			nobody uses the group's DMA; the only
- *					state in which its domain may change
- *					freely (sysfs type, probe)
+ *					state in which the core may change its
+ *					domain freely (sysfs type, probe)
  *   owner_cnt > 0, owner == NULL	that many kernel drivers use the DMA API
  *   owner_cnt > 0, owner != NULL	user space owns it, claimed that many
  *					times by the same owner
  *
+ *        use_dma_api                        claim(owner)
+ *   kernel N <-------- 0 users (default) --------> user N (blocked)
+ *            --------> unuse_dma_api     <-------- release
+ *
  * While user space owns a group it is on the blocking domain or on a
- * domain the owner attached, never on one that maps kernel memory.
+ * domain the owner attached, never on one that maps kernel memory; a
+ * device hot-added meanwhile joins that domain.  Releasing the last claim
+ * puts the group back on its default domain.
+ *
+ * Drivers are device-centric: the kernel side is iommu_device_use_dma_api()
+ * and the user side iommu_device_claim_dma_owner().  The group calls exist
+ * only for VFIO's group uAPI.  The names the base tree's bus code and VFIO
+ * use (iommu_device_use_default_domain(), iommu_group_claim_dma_owner(),
+ * ...) remain as aliases.
  */
+#include <linux/sched.h>
+
 #include "core.h"
 
+/* Why a claim or a kernel DMA use was refused, said once per refusal. */
+static void __iommu_group_report_busy(struct iommu_group *group,
+				      struct device *dev, const char *what)
+{
+	struct group_device *gdev;
+	struct device_driver *drv;
+
+	lockdep_assert_held(&group->mutex);
+	if (group->owner) {
+		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d is owned by user space (%s[%d])\n",
+				       what, group->id, group->owner_comm,
+				       group->owner_pid);
+		return;
+	}
+	for_each_group_device(group, gdev) {
+		if (!gdev->dma_api_users)
+			continue;
+		/* The driver core binds it under the device lock we lack. */
+		drv = READ_ONCE(gdev->dev->driver);
+		if (drv)
+			dev_notice_ratelimited(dev, "%s refused: IOMMU group %d: %s is bound to driver %s\n",
+					       what, group->id, dev_name(gdev->dev),
+					       drv->name);
+		else
+			dev_notice_ratelimited(dev, "%s refused: IOMMU group %d: %s uses the kernel DMA API\n",
+					       what, group->id, dev_name(gdev->dev));
+		return;
+	}
+	if (!xa_empty(&group->pasid_array))
+		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d has PASIDs attached\n",
+				       what, group->id);
+	else if (group->domain != group->default_domain)
+		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d is attached to a driver's own domain\n",
+				       what, group->id);
+	else
+		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d has %u kernel DMA users\n",
+				       what, group->id, group->owner_cnt);
+}
+
 /**
- * iommu_device_use_default_domain() - A driver will use the DMA API
+ * iommu_device_use_dma_api() - A driver is about to use the kernel DMA API
  * @dev: the device about to be probed by its driver
  *
  * Called by the bus dma_configure() paths before a driver probes, unless
- * the driver manages DMA itself (driver_managed_dma).
+ * the driver manages DMA itself (driver_managed_dma).  The probe must be
+ * aborted if this fails.
  *
  * Context: Process context. Takes the group's mutex.
- * Return: 0 (also for a device without IOMMU); -EPROBE_DEFER while the
- * group has no default domain yet; -EBUSY while user space owns the group
- * or it is busy elsewhere.
+ * Return: 0, also for a device without an IOMMU; -EPROBE_DEFER while the
+ * group has no default domain yet; -EBUSY while user space owns the group,
+ * it is off its default domain or has PASIDs attached.
  */
-int iommu_device_use_default_domain(struct device *dev)
+int iommu_device_use_dma_api(struct device *dev)
 {
 	struct iommu_group *group = dev->iommu_group;
+	struct group_device *gdev;
 
 	if (!group)
 		return 0;
@@ -42,29 +97,64 @@ int iommu_device_use_default_domain(struct device *dev)
 	/* bus_iommu_probe() may not have finished this group yet. */
 	if (!group->default_domain)
 		return -EPROBE_DEFER;
-	if (group->owner_cnt &&
-	    (group->owner || group->domain != group->default_domain ||
-	     !xa_empty(&group->pasid_array)))
+	if (group->owner || group->domain != group->default_domain ||
+	    !xa_empty(&group->pasid_array)) {
+		__iommu_group_report_busy(group, dev, "kernel DMA");
 		return -EBUSY;
+	}
+	gdev = __iommu_group_find_member(group, dev);
+	if (gdev)
+		gdev->dma_api_users++;
 	group->owner_cnt++;
 	return 0;
 }
+EXPORT_SYMBOL_GPL(iommu_device_use_dma_api);
 
 /**
- * iommu_device_unuse_default_domain() - A driver stopped using the DMA API
+ * iommu_device_unuse_dma_api() - A driver stopped using the kernel DMA API
+ * @dev: the device whose driver was unbound
+ *
+ * Context: Process context. Takes the group's mutex.
+ */
+void iommu_device_unuse_dma_api(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+	struct group_device *gdev;
+
+	if (!group)
+		return;
+	guard(mutex)(&group->mutex);
+	if (WARN_ON(!group->owner_cnt || group->owner ||
+		    !xa_empty(&group->pasid_array)))
+		return;
+	gdev = __iommu_group_find_member(group, dev);
+	if (gdev && gdev->dma_api_users)
+		gdev->dma_api_users--;
+	group->owner_cnt--;
+}
+EXPORT_SYMBOL_GPL(iommu_device_unuse_dma_api);
+
+/**
+ * iommu_device_use_default_domain() - Old name of iommu_device_use_dma_api()
+ * @dev: the device about to be probed by its driver
+ *
+ * Context: Process context. Takes the group's mutex.
+ * Return: as iommu_device_use_dma_api().
+ */
+int iommu_device_use_default_domain(struct device *dev)
+{
+	return iommu_device_use_dma_api(dev);
+}
+
+/**
+ * iommu_device_unuse_default_domain() - Old name of iommu_device_unuse_dma_api()
  * @dev: the device whose driver was unbound
  *
  * Context: Process context. Takes the group's mutex.
  */
 void iommu_device_unuse_default_domain(struct device *dev)
 {
-	struct iommu_group *group = dev->iommu_group;
-
-	if (!group)
-		return;
-	guard(mutex)(&group->mutex);
-	if (!WARN_ON(!group->owner_cnt || !xa_empty(&group->pasid_array)))
-		group->owner_cnt--;
+	iommu_device_unuse_dma_api(dev);
 }
 
 /*
@@ -88,16 +178,20 @@ static int __iommu_group_get_blocking(struct iommu_group *group)
 	return 0;
 }
 
-static int __iommu_group_claim(struct iommu_group *group, void *owner)
+/* Take the group for @owner, from nobody; @dev is who asked. */
+static int __iommu_group_claim(struct iommu_group *group, struct device *dev,
+			       void *owner)
 {
 	int ret;
 
 	lockdep_assert_held(&group->mutex);
 	if (!group->nr_devices)
 		return -ENODEV;
-	if ((group->domain && group->domain != group->default_domain) ||
-	    !xa_empty(&group->pasid_array))
+	if (group->domain != group->default_domain ||
+	    !xa_empty(&group->pasid_array)) {
+		__iommu_group_report_busy(group, dev, "DMA ownership");
 		return -EBUSY;
+	}
 	ret = __iommu_group_get_blocking(group);
 	if (ret)
 		return ret;
@@ -106,6 +200,8 @@ static int __iommu_group_claim(struct iommu_group *group, void *owner)
 		return ret;
 	group->owner = owner;
 	group->owner_cnt = 1;
+	group->owner_pid = task_tgid_nr(current);
+	get_task_comm(group->owner_comm, current);
 	return 0;
 }
 
@@ -117,34 +213,72 @@ static void __iommu_group_unclaim(struct iommu_group *group)
 		return;
 	group->owner_cnt = 0;
 	group->owner = NULL;
-	WARN_ON(__iommu_group_set_domain(group, group->default_domain,
-					 IOMMU_ATTACH_MUST_SUCCEED));
+	/* An emptied group has no default domain to go back to. */
+	if (group->nr_devices)
+		WARN_ON(__iommu_group_set_domain(group, group->default_domain,
+						 IOMMU_ATTACH_MUST_SUCCEED));
+}
+
+/*
+ * A claim by @owner: from nobody, or counted if @owner already has the
+ * group and @counted allows that.
+ */
+static int __iommu_group_claim_for(struct iommu_group *group,
+				   struct device *dev, void *owner,
+				   bool counted)
+{
+	lockdep_assert_held(&group->mutex);
+	if (!group->owner_cnt)
+		return __iommu_group_claim(group, dev, owner);
+	if (counted && group->owner == owner) {
+		group->owner_cnt++;
+		return 0;
+	}
+	__iommu_group_report_busy(group, dev, "DMA ownership");
+	return -EPERM;
 }
 
 /**
- * iommu_group_claim_dma_owner() - Claim a group's DMA for user space
+ * iommu_group_set_dma_owner() - Claim a group's DMA for user space
  * @group: the group
  * @owner: the owner's cookie, not NULL
  *
- * Only for VFIO's group uAPI; everything else claims devices.
+ * Only for VFIO's group uAPI; everything else claims devices with
+ * iommu_device_claim_dma_owner().  A group has one such claim at a time.
  *
  * Context: Process context. Takes group->mutex.
- * Return: 0 with the group blocked; -EPERM if anyone uses the group's DMA;
+ * Return: 0 with the group blocked; -EINVAL for a NULL @owner; -ENODEV for
+ * an empty group; -EPERM if kernel drivers or an owner use the group;
  * -EBUSY if it is off its default domain or has PASIDs attached.
  */
-int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
+int iommu_group_set_dma_owner(struct iommu_group *group, void *owner)
 {
 	if (WARN_ON(!owner))
 		return -EINVAL;
 	guard(mutex)(&group->mutex);
-	if (group->owner_cnt)
-		return -EPERM;
-	return __iommu_group_claim(group, owner);
+	if (!group->nr_devices)
+		return -ENODEV;
+	return __iommu_group_claim_for(group, __iommu_group_any_dev(group),
+				       owner, false);
+}
+EXPORT_SYMBOL_GPL(iommu_group_set_dma_owner);
+
+/**
+ * iommu_group_claim_dma_owner() - Old name of iommu_group_set_dma_owner()
+ * @group: the group
+ * @owner: the owner's cookie, not NULL
+ *
+ * Context: Process context. Takes group->mutex.
+ * Return: as iommu_group_set_dma_owner().
+ */
+int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
+{
+	return iommu_group_set_dma_owner(group, owner);
 }
 EXPORT_SYMBOL_GPL(iommu_group_claim_dma_owner);
 
 /**
- * iommu_group_release_dma_owner() - Undo iommu_group_claim_dma_owner()
+ * iommu_group_release_dma_owner() - Undo iommu_group_set_dma_owner()
  * @group: the group
  *
  * Context: Process context. Takes group->mutex.
@@ -181,8 +315,9 @@ EXPORT_SYMBOL_GPL(iommu_group_dma_owner_claimed);
  * or other devices of the group, are counted.
  *
  * Context: Process context. Takes the group's mutex.
- * Return: 0; -ENODEV if @dev is in no group; -EPERM if kernel drivers or
- * another owner use the group; -EBUSY as iommu_group_claim_dma_owner().
+ * Return: 0; -EINVAL for a NULL @owner; -ENODEV if @dev is in no group;
+ * -EPERM if kernel drivers or another owner use the group; -EBUSY as
+ * iommu_group_set_dma_owner().
  */
 int iommu_device_claim_dma_owner(struct device *dev, void *owner)
 {
@@ -193,12 +328,7 @@ int iommu_device_claim_dma_owner(struct device *dev, void *owner)
 	if (!group)
 		return -ENODEV;
 	guard(mutex)(&group->mutex);
-	if (!group->owner_cnt)
-		return __iommu_group_claim(group, owner);
-	if (group->owner != owner)
-		return -EPERM;
-	group->owner_cnt++;
-	return 0;
+	return __iommu_group_claim_for(group, dev, owner, true);
 }
 EXPORT_SYMBOL_GPL(iommu_device_claim_dma_owner);
 

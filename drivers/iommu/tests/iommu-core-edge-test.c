@@ -16,7 +16,7 @@
 #include "../iommu-priv.h"
 #include "iommu-mock.h"
 
-#if __has_include("../core/core.h")
+#ifdef CONFIG_IOMMU_GROUP_CORE
 #include "../core/core.h"
 #define HAVE_OUR_CORE 1
 #else

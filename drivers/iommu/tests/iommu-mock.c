@@ -20,11 +20,6 @@
 
 #include "iommu-mock.h"
 
-struct iommu_mock_dev_cfg {
-	unsigned int group_id;
-	int def_domain_type;
-};
-
 /* All live mocks, so probe_device() can find its instance by fwnode. */
 static LIST_HEAD(iommu_mocks);
 static DEFINE_MUTEX(iommu_mocks_lock);
@@ -177,8 +172,22 @@ static void mock_domain_free(struct iommu_domain *domain)
 	kfree(md);
 }
 
+static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
+			      ioasid_t pasid, struct iommu_domain *old)
+{
+	iommu_mock_dev(dev)->nr_pasids++;
+	return 0;
+}
+
+static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
+				  struct iommu_domain *domain)
+{
+	iommu_mock_dev(dev)->nr_pasids--;
+}
+
 static const struct iommu_domain_ops mock_paging_ops = {
 	.attach_dev = mock_attach_dev,
+	.set_dev_pasid = mock_set_dev_pasid,
 	.map_pages = mock_map_pages,
 	.unmap_pages = mock_unmap_pages,
 	.iova_to_phys = mock_iova_to_phys,
@@ -290,6 +299,7 @@ static const struct iommu_ops mock_ops_template = {
 	.release_device = mock_release_device,
 	.device_group = mock_device_group,
 	.def_domain_type = mock_def_domain_type,
+	.remove_dev_pasid = mock_remove_dev_pasid,
 	.default_domain_ops = &mock_paging_ops,
 	.pgsize_bitmap = IOMMU_MOCK_PGSIZES,
 	.owner = THIS_MODULE,
@@ -350,6 +360,7 @@ struct iommu_mock *iommu_mock_create(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, mock_ida_free,
 							   (void *)(uintptr_t)id));
 
+	mock->iommu.max_pasids = 1U << 20;
 	mock->fwnode = fwnode_create_software_node(NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mock->fwnode);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
@@ -380,14 +391,58 @@ KUNIT_DEFINE_ACTION_WRAPPER(mock_pdev_unregister, platform_device_unregister,
 			    struct platform_device *);
 
 /**
+ * iommu_mock_add_device_cfg() - Add a device behind a mock IOMMU
+ * @test: the test; the device is removed when it ends
+ * @mock: the IOMMU the device sits behind
+ * @cfg: the device's group, default domain wish and PASID width
+ *
+ * The core probes the device through its bus notifier as the device is
+ * added, so on return it is in its group on the group's current domain.
+ *
+ * Context: Process context. Takes iommu_probe_device_lock.
+ * Return: the device; the test fails and aborts if it could not be added.
+ */
+struct device *iommu_mock_add_device_cfg(struct kunit *test,
+					 struct iommu_mock *mock,
+					 const struct iommu_mock_dev_cfg *cfg)
+{
+	struct property_entry props[] = {
+		PROPERTY_ENTRY_U32("pasid-num-bits", cfg->pasid_bits),
+		{}
+	};
+	struct platform_device *pdev;
+	u32 id = cfg->group_id;
+	int ret;
+
+	pdev = platform_device_alloc("iommu-mock-dev", PLATFORM_DEVID_AUTO);
+	KUNIT_ASSERT_NOT_NULL(test, pdev);
+	ret = platform_device_add_data(pdev, cfg, sizeof(*cfg));
+	if (!ret && cfg->pasid_bits)
+		ret = device_create_managed_software_node(&pdev->dev, props, NULL);
+	if (!ret) {
+		/* The firmware glue (OF, ACPI) holds this lock for the same step. */
+		mutex_lock(&iommu_probe_device_lock);
+		ret = iommu_fwspec_init(&pdev->dev, mock->fwnode);
+		if (!ret)
+			ret = iommu_fwspec_add_ids(&pdev->dev, &id, 1);
+		mutex_unlock(&iommu_probe_device_lock);
+	}
+	if (!ret)
+		ret = platform_device_add(pdev);
+	if (ret)
+		platform_device_put(pdev);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+				mock_pdev_unregister, pdev));
+	return &pdev->dev;
+}
+
+/**
  * iommu_mock_add_device() - Add a device behind a mock IOMMU
  * @test: the test; the device is removed when it ends
  * @mock: the IOMMU the device sits behind
  * @group_id: devices with the same id share an IOMMU group
  * @def_domain_type: what the driver's def_domain_type() returns (0: no say)
- *
- * The core probes the device through its bus notifier as the device is
- * added, so on return it is in its group on the group's current domain.
  *
  * Context: Process context. Takes iommu_probe_device_lock.
  * Return: the device; the test fails and aborts if it could not be added.
@@ -401,28 +456,8 @@ struct device *iommu_mock_add_device(struct kunit *test,
 		.group_id = group_id,
 		.def_domain_type = def_domain_type,
 	};
-	struct platform_device *pdev;
-	int ret;
 
-	pdev = platform_device_alloc("iommu-mock-dev", PLATFORM_DEVID_AUTO);
-	KUNIT_ASSERT_NOT_NULL(test, pdev);
-	ret = platform_device_add_data(pdev, &cfg, sizeof(cfg));
-	if (!ret) {
-		/* The firmware glue (OF, ACPI) holds this lock for the same step. */
-		mutex_lock(&iommu_probe_device_lock);
-		ret = iommu_fwspec_init(&pdev->dev, mock->fwnode);
-		if (!ret)
-			ret = iommu_fwspec_add_ids(&pdev->dev, &group_id, 1);
-		mutex_unlock(&iommu_probe_device_lock);
-	}
-	if (!ret)
-		ret = platform_device_add(pdev);
-	if (ret)
-		platform_device_put(pdev);
-	KUNIT_ASSERT_EQ(test, ret, 0);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				mock_pdev_unregister, pdev));
-	return &pdev->dev;
+	return iommu_mock_add_device_cfg(test, mock, &cfg);
 }
 
 /**

@@ -45,6 +45,14 @@ struct iommu_mock_dev {
 	struct iommu_domain *attached;
 	struct iommu_domain *prev_attached;	/* the one before, to see paths */
 	unsigned int nr_attach;
+	unsigned int nr_pasids;			/* PASIDs attached now */
+};
+
+/* How a mock device looks to the IOMMU driver. */
+struct iommu_mock_dev_cfg {
+	unsigned int group_id;	/* devices with the same id share a group */
+	int def_domain_type;	/* def_domain_type()'s answer, 0: no say */
+	unsigned int pasid_bits;	/* "pasid-num-bits" property, 0: none */
 };
 
 struct iommu_mock_domain {
@@ -74,6 +82,9 @@ struct device *iommu_mock_add_device(struct kunit *test,
 				     struct iommu_mock *mock,
 				     unsigned int group_id,
 				     int def_domain_type);
+struct device *iommu_mock_add_device_cfg(struct kunit *test,
+					 struct iommu_mock *mock,
+					 const struct iommu_mock_dev_cfg *cfg);
 void iommu_mock_remove_device(struct kunit *test, struct device *dev);
 
 #endif /* _IOMMU_TESTS_IOMMU_MOCK_H */

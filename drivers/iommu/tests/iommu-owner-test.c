@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suite for DMA ownership (drivers/iommu/core/owner.c).
+ *
+ * The state machine is driven through table-driven sequences of calls,
+ * each with the errno it must return, and the group's state is checked
+ * after each sequence: owner_cnt, owner, and which domain the members are
+ * on.  Around it: a device hot-added to a claimed group, PASIDs blocking a
+ * claim, the bus path with and without driver_managed_dma, and claims
+ * racing from several threads.
+ *
+ * Needs our core (the design's names and its private header); built
+ * against another core every case skips, saying so.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/iommu.h>
+#include <linux/kthread.h>
+#include <linux/platform_device.h>
+
+#include "iommu-mock.h"
+
+#ifdef CONFIG_IOMMU_GROUP_CORE
+#include "../core/core.h"
+#define HAVE_OUR_CORE 1
+#else
+#define HAVE_OUR_CORE 0
+#endif
+
+#if HAVE_OUR_CORE
+
+enum owner_op {
+	USE,		/* iommu_device_use_dma_api(dev) */
+	UNUSE,		/* iommu_device_unuse_dma_api(dev) */
+	CLAIM,		/* iommu_device_claim_dma_owner(dev, owner) */
+	RELEASE,	/* iommu_device_release_dma_owner(dev) */
+	GROUP_SET,	/* iommu_group_set_dma_owner(group, owner) */
+	GROUP_RELEASE,	/* iommu_group_release_dma_owner(group) */
+	ATTACH,		/* iommu_attach_group(paging domain, group) */
+	DETACH,		/* iommu_detach_group(paging domain, group) */
+};
+
+struct owner_step {
+	enum owner_op op;
+	int dev;	/* which of the group's two devices */
+	int owner;	/* 1 or 2: two distinct cookies */
+	int ret;
+};
+
+enum where { ON_DEFAULT, ON_BLOCKING, ON_PAGING };
+
+struct owner_case {
+	const char *name;
+	struct owner_step steps[8];
+	unsigned int nr_steps;
+	unsigned int owner_cnt;
+	int owner;		/* 0: kernel or nobody */
+	enum where where;
+};
+
+#define STEP(o, d, w, r) { .op = o, .dev = d, .owner = w, .ret = r }
+
+static const struct owner_case owner_cases[] = {
+	{ "kernel-user-refuses-claims",
+	  { STEP(USE, 0, 0, 0), STEP(CLAIM, 1, 1, -EPERM),
+	    STEP(GROUP_SET, 0, 1, -EPERM) }, 3, 1, 0, ON_DEFAULT },
+	{ "user-owner-refuses-kernel",
+	  { STEP(CLAIM, 0, 1, 0), STEP(USE, 1, 0, -EBUSY) },
+	  2, 1, 1, ON_BLOCKING },
+	{ "same-owner-is-counted",
+	  { STEP(CLAIM, 0, 1, 0), STEP(CLAIM, 1, 1, 0), STEP(RELEASE, 0, 0, 0) },
+	  3, 1, 1, ON_BLOCKING },
+	{ "last-release-restores-default",
+	  { STEP(CLAIM, 0, 1, 0), STEP(CLAIM, 1, 1, 0), STEP(RELEASE, 0, 0, 0),
+	    STEP(RELEASE, 1, 0, 0) }, 4, 0, 0, ON_DEFAULT },
+	{ "other-owner-refused",
+	  { STEP(CLAIM, 0, 1, 0), STEP(CLAIM, 1, 2, -EPERM),
+	    STEP(GROUP_SET, 0, 2, -EPERM) }, 3, 1, 1, ON_BLOCKING },
+	{ "group-claim-is-exclusive",
+	  { STEP(GROUP_SET, 0, 1, 0), STEP(GROUP_SET, 0, 1, -EPERM) },
+	  2, 1, 1, ON_BLOCKING },
+	{ "group-release",
+	  { STEP(GROUP_SET, 0, 1, 0), STEP(GROUP_RELEASE, 0, 0, 0) },
+	  2, 0, 0, ON_DEFAULT },
+	{ "kernel-users-are-counted",
+	  { STEP(USE, 0, 0, 0), STEP(USE, 1, 0, 0), STEP(UNUSE, 0, 0, 0),
+	    STEP(CLAIM, 1, 1, -EPERM), STEP(UNUSE, 1, 0, 0),
+	    STEP(CLAIM, 1, 1, 0) }, 6, 1, 1, ON_BLOCKING },
+	{ "own-domain-blocks-claim-and-kernel",
+	  { STEP(ATTACH, 0, 0, 0), STEP(CLAIM, 0, 1, -EBUSY),
+	    STEP(USE, 1, 0, -EBUSY) }, 3, 0, 0, ON_PAGING },
+	{ "owner-attaches-its-domain",
+	  { STEP(CLAIM, 0, 1, 0), STEP(ATTACH, 0, 0, 0),
+	    STEP(CLAIM, 1, 1, 0), STEP(DETACH, 0, 0, 0) },
+	  4, 2, 1, ON_BLOCKING },
+};
+
+KUNIT_ARRAY_PARAM_DESC(owner, owner_cases, name);
+
+static int owner_cookie[3];
+
+static int run_step(struct device **devs, struct iommu_domain *paging,
+		    const struct owner_step *s)
+{
+	struct device *dev = devs[s->dev];
+	void *owner = &owner_cookie[s->owner];
+
+	switch (s->op) {
+	case USE:
+		return iommu_device_use_dma_api(dev);
+	case UNUSE:
+		iommu_device_unuse_dma_api(dev);
+		return 0;
+	case CLAIM:
+		return iommu_device_claim_dma_owner(dev, owner);
+	case RELEASE:
+		iommu_device_release_dma_owner(dev);
+		return 0;
+	case GROUP_SET:
+		return iommu_group_set_dma_owner(dev->iommu_group, owner);
+	case GROUP_RELEASE:
+		iommu_group_release_dma_owner(dev->iommu_group);
+		return 0;
+	case ATTACH:
+		return iommu_attach_group(paging, dev->iommu_group);
+	case DETACH:
+		iommu_detach_group(paging, dev->iommu_group);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(free_domain, iommu_domain_free,
+			    struct iommu_domain *);
+
+/* Put a group back to nobody, whatever a failed case left behind. */
+static void owner_reset(void *data)
+{
+	struct iommu_group *group = data;
+
+	mutex_lock(&group->mutex);
+	while (group->owner_cnt && !group->owner)
+		group->owner_cnt--;
+	mutex_unlock(&group->mutex);
+	if (group->owner_cnt)
+		iommu_group_release_dma_owner(group);
+	iommu_detach_group(NULL, group);
+}
+
+static void ownership_state_machine(struct kunit *test)
+{
+	const struct owner_case *c = test->param_value;
+	struct iommu_mock *mock = iommu_mock_create(test);
+	struct device *devs[2];
+	struct iommu_domain *paging, *want;
+	struct iommu_group *group;
+	unsigned int i;
+
+	devs[0] = iommu_mock_add_device(test, mock, 1, 0);
+	devs[1] = iommu_mock_add_device(test, mock, 1, 0);
+	group = devs[0]->iommu_group;
+	paging = iommu_paging_domain_alloc(devs[0]);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, paging);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_domain,
+							   paging));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, owner_reset,
+							   group));
+
+	for (i = 0; i < c->nr_steps; i++)
+		KUNIT_EXPECT_EQ_MSG(test, run_step(devs, paging, &c->steps[i]),
+				    c->steps[i].ret, "step %u", i);
+
+	mutex_lock(&group->mutex);
+	KUNIT_EXPECT_EQ(test, group->owner_cnt, c->owner_cnt);
+	KUNIT_EXPECT_PTR_EQ(test, group->owner,
+			    c->owner ? (void *)&owner_cookie[c->owner] : NULL);
+	want = c->where == ON_DEFAULT ? group->default_domain :
+	       c->where == ON_BLOCKING ? group->blocking_domain : paging;
+	KUNIT_EXPECT_PTR_EQ(test, group->domain, want);
+	mutex_unlock(&group->mutex);
+	for (i = 0; i < ARRAY_SIZE(devs); i++)
+		KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(devs[i])->attached, want);
+}
+
+static void hot_add_joins_claimed_domain(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_create(test);
+	struct device *a = iommu_mock_add_device(test, mock, 2, 0);
+	struct iommu_group *group = a->iommu_group;
+	struct iommu_domain *def = group->default_domain;
+	struct device *b;
+
+	KUNIT_ASSERT_EQ(test, 0, iommu_device_claim_dma_owner(a, &owner_cookie[1]));
+	b = iommu_mock_add_device(test, mock, 2, 0);
+	KUNIT_ASSERT_PTR_EQ(test, b->iommu_group, group);
+	/* Never the default domain: that maps kernel memory. */
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(b)->attached,
+			    group->blocking_domain);
+	KUNIT_EXPECT_PTR_NE(test, iommu_mock_dev(b)->attached, def);
+	KUNIT_EXPECT_EQ(test, iommu_mock_dev(b)->nr_attach, 1);
+
+	iommu_device_release_dma_owner(a);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(a)->attached, def);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(b)->attached, def);
+}
+
+static void pasid_blocks_claim(struct kunit *test)
+{
+	struct iommu_mock_dev_cfg cfg = { .group_id = 3, .pasid_bits = 8 };
+	struct iommu_mock *mock = iommu_mock_create(test);
+	struct device *dev = iommu_mock_add_device_cfg(test, mock, &cfg);
+	struct iommu_domain *domain = iommu_paging_domain_alloc(dev);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, domain);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_domain,
+							   domain));
+	KUNIT_ASSERT_EQ(test, dev->iommu->max_pasids, 256);
+	KUNIT_ASSERT_EQ(test, 0, iommu_attach_device_pasid(domain, dev, 7, NULL));
+	KUNIT_EXPECT_EQ(test, iommu_mock_dev(dev)->nr_pasids, 1);
+	KUNIT_EXPECT_EQ(test, -EBUSY,
+			iommu_device_claim_dma_owner(dev, &owner_cookie[1]));
+	/* Out of the device's PASID range, and the reserved "no PASID". */
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			iommu_attach_device_pasid(domain, dev, 256, NULL));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			iommu_attach_device_pasid(domain, dev, IOMMU_NO_PASID, NULL));
+	KUNIT_EXPECT_EQ(test, -EBUSY,
+			iommu_attach_device_pasid(domain, dev, 7, NULL));
+
+	iommu_detach_device_pasid(domain, dev, 7);
+	KUNIT_EXPECT_EQ(test, iommu_mock_dev(dev)->nr_pasids, 0);
+	KUNIT_EXPECT_EQ(test, 0,
+			iommu_device_claim_dma_owner(dev, &owner_cookie[1]));
+	iommu_device_release_dma_owner(dev);
+}
+
+static int mock_drv_probe(struct platform_device *pdev)
+{
+	return 0;
+}
+
+struct bus_case {
+	const char *name;
+	bool driver_managed_dma;
+	unsigned int owner_cnt;	/* while the driver is bound */
+	int claim_ret;		/* a claim while it is bound */
+};
+
+static const struct bus_case bus_cases[] = {
+	{ "dma-api-driver", false, 1, -EPERM },
+	{ "driver-managed-dma", true, 0, 0 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(bus, bus_cases, name);
+
+KUNIT_DEFINE_ACTION_WRAPPER(unregister_drv, platform_driver_unregister,
+			    struct platform_driver *);
+
+/* The platform bus calls the kernel side around a real driver binding. */
+static void bus_binding_uses_dma_api(struct kunit *test)
+{
+	const struct bus_case *c = test->param_value;
+	struct iommu_mock *mock = iommu_mock_create(test);
+	struct device *dev = iommu_mock_add_device(test, mock, 4, 0);
+	struct iommu_group *group = dev->iommu_group;
+	struct platform_driver *drv;
+	int ret;
+
+	drv = kunit_kzalloc(test, sizeof(*drv), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, drv);
+	drv->probe = mock_drv_probe;
+	drv->driver.name = "iommu-mock-dev";
+	drv->driver_managed_dma = c->driver_managed_dma;
+	KUNIT_ASSERT_EQ(test, 0, platform_driver_register(drv));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, unregister_drv,
+							   drv));
+	KUNIT_ASSERT_PTR_EQ(test, dev->driver, &drv->driver);
+	KUNIT_EXPECT_EQ(test, group->owner_cnt, c->owner_cnt);
+
+	ret = iommu_device_claim_dma_owner(dev, &owner_cookie[1]);
+	KUNIT_EXPECT_EQ(test, ret, c->claim_ret);
+	if (!ret)
+		iommu_device_release_dma_owner(dev);
+
+	kunit_release_action(test, unregister_drv, drv);
+	KUNIT_EXPECT_EQ(test, group->owner_cnt, 0);
+}
+
+struct claim_racer {
+	struct device *dev;
+	void *owner;
+	unsigned long iterations, claimed, broken;
+	struct completion done;
+};
+
+/* Claim and release in a loop; while claimed, the group must be blocked. */
+static int claim_racer_fn(void *data)
+{
+	struct claim_racer *r = data;
+	struct iommu_group *group = r->dev->iommu_group;
+
+	while (!kthread_should_stop()) {
+		r->iterations++;
+		if (iommu_device_claim_dma_owner(r->dev, r->owner))
+			continue;
+		r->claimed++;
+		mutex_lock(&group->mutex);
+		if (group->owner != r->owner ||
+		    group->domain != group->blocking_domain)
+			r->broken++;
+		mutex_unlock(&group->mutex);
+		iommu_device_release_dma_owner(r->dev);
+		cond_resched();
+	}
+	complete(&r->done);
+	return 0;
+}
+
+static void concurrent_claims_stay_exclusive(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_create(test);
+	struct claim_racer racers[4] = {};
+	struct task_struct *tasks[4];
+	struct iommu_group *group;
+	unsigned long claimed = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(racers); i++) {
+		racers[i].dev = iommu_mock_add_device(test, mock, 9, 0);
+		racers[i].owner = &owner_cookie[1 + i % 2];
+		init_completion(&racers[i].done);
+	}
+	group = racers[0].dev->iommu_group;
+	for (i = 0; i < ARRAY_SIZE(racers); i++) {
+		tasks[i] = kthread_run(claim_racer_fn, &racers[i], "iommu-claim-%d", i);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, tasks[i]);
+	}
+	msleep(500);
+	for (i = 0; i < ARRAY_SIZE(racers); i++) {
+		kthread_stop(tasks[i]);
+		wait_for_completion(&racers[i].done);
+		KUNIT_EXPECT_EQ(test, racers[i].broken, 0);
+		claimed += racers[i].claimed;
+	}
+	kunit_info(test, "%lu claims in 500 ms over %zu threads\n", claimed,
+		   ARRAY_SIZE(racers));
+	KUNIT_EXPECT_GT(test, claimed, 0);
+	KUNIT_EXPECT_EQ(test, group->owner_cnt, 0);
+	KUNIT_EXPECT_PTR_EQ(test, group->domain, group->default_domain);
+}
+
+static struct kunit_case iommu_owner_cases[] = {
+	KUNIT_CASE_PARAM(ownership_state_machine, owner_gen_params),
+	KUNIT_CASE(hot_add_joins_claimed_domain),
+	KUNIT_CASE(pasid_blocks_claim),
+	KUNIT_CASE_PARAM(bus_binding_uses_dma_api, bus_gen_params),
+	KUNIT_CASE_SLOW(concurrent_claims_stay_exclusive),
+	{}
+};
+
+#else /* !HAVE_OUR_CORE */
+
+static void needs_our_core(struct kunit *test)
+{
+	kunit_skip(test, "DMA ownership by the design's names needs our core");
+}
+
+static struct kunit_case iommu_owner_cases[] = {
+	KUNIT_CASE(needs_our_core),
+	{}
+};
+
+#endif
+
+static struct kunit_suite iommu_owner_suite = {
+	.name = "iommu-dma-owner",
+	.test_cases = iommu_owner_cases,
+};
+kunit_test_suite(iommu_owner_suite);

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+# VFIO suite: DMA ownership from user space with real vfio-pci.
+#
+# The virtio-blk disk (alone in its group) is unbound from virtio-pci,
+# bound to vfio-pci, claimed and released the container way and the cdev
+# way (tools/iommu/vfio-claim.c), then given back to virtio-pci, and the
+# disk must read back with the host's checksum again.  Then the refusal:
+# q35's 00:1f.* functions share one group and 00:1f.3 has a kernel driver
+# (i2c-i801), so 00:1f.0 bound to vfio-pci cannot be claimed, and the
+# kernel log names the holder.
+. /tests/common.sh
+
+TESTS="bind_vfio container_claim cdev_claim back_to_kernel_driver refused_claim"
+
+# bind BDF DRIVER: move a PCI function to DRIVER ("" for its own match).
+bind() {
+	d=/sys/bus/pci/devices/$1
+	[ -e "$d/driver" ] && echo "$1" >"$d/driver/unbind"
+	echo "$2" >"$d/driver_override"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	drv=$(readlink "$d/driver") || drv=none
+	echo "$1 is now bound to ${drv##*/}"
+	[ -z "$2" ] || [ "${drv##*/}" = "$2" ]
+}
+
+disk_bdf() { basename "$(disk_pci_dev vda)"; }
+
+test_bind_vfio() {
+	DISK=$(disk_bdf)
+	echo "$DISK" >/tmp/disk_bdf
+	bind "$DISK" vfio-pci || return 1
+	lsiommu
+	# vfio-pci manages DMA itself: nobody uses the group until a claim.
+	grep -qx none "/sys/bus/pci/devices/$DISK/iommu_group/dma_owner" ||
+		fail "group of $DISK not free after binding vfio-pci"
+}
+
+test_container_claim() { vfio-claim container "$(cat /tmp/disk_bdf)"; }
+test_cdev_claim() { vfio-claim cdev "$(cat /tmp/disk_bdf)"; }
+
+test_back_to_kernel_driver() {
+	DISK=$(cat /tmp/disk_bdf)
+	bind "$DISK" "" || return 1
+	for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 1; done
+	[ -b /dev/vda ] || fail "no /dev/vda after rebinding" || return 1
+	cat "/sys/bus/pci/devices/$DISK/iommu_group/dma_owner"
+	got=$(sha256sum /dev/vda | cut -d' ' -f1)
+	[ "$got" = "$(param iommutest.sha256)" ] ||
+		fail "disk reads $got after VFIO, host says $(param iommutest.sha256)"
+}
+
+test_refused_claim() {
+	victim=0000:00:1f.0
+	holder=0000:00:1f.3
+	[ -e "/sys/bus/pci/devices/$holder/driver" ] ||
+		{ echo "SKIP: $holder has no kernel driver (CONFIG_I2C_I801)"; return 77; }
+	bind "$victim" vfio-pci || return 1
+	lsiommu
+	dmesg -c >/dev/null
+	vfio-claim refused "$victim"
+	rc=$?
+	dmesg | grep "refused" | tee /tmp/refusal
+	grep -q "bound to driver i801_smbus" /tmp/refusal ||
+		fail "the kernel log does not name $holder's driver" || return 1
+	bind "$victim" "" >/dev/null
+	return $rc
+}
