@@ -45,9 +45,15 @@ def clean(line):
     return TIMESTAMP.sub('', line.rstrip('\r\n'))
 
 
-def parse_ktap(lines):
-    """Return (passed, failed, skipped, problems)."""
+def parse_ktap(lines, suites=None):
+    """Return (passed, failed, skipped, problems).
+
+    With a list @suites, append (name, passed, failed, skipped) for each
+    top-level result that aggregates subtests (a KUnit suite, a selftest
+    binary).
+    """
     passed = failed = skipped = 0
+    mark = (0, 0, 0)
     problems = []
     seen_header = False
     # Per indentation depth: planned count and results seen so far.
@@ -83,9 +89,15 @@ def parse_ktap(lines):
                                     % (name, plans[d], counts[d]))
                 counts.pop(d, None)
                 plans.pop(d, None)
-            if verdict == 'not ok' and 'SKIP' not in directive.upper():
+            if verdict == 'not ok' and failed == mark[1] and \
+                    'SKIP' not in directive.upper():
                 # A suite failing with no failed leaf (crash, init error).
                 problems.append('not ok (aggregate): %s %s' % (name, directive))
+            if depth == 0 and suites is not None:
+                suites.append((name, passed - mark[0], failed - mark[1],
+                               skipped - mark[2]))
+            if depth == 0:
+                mark = (passed, failed, skipped)
             continue
         if 'SKIP' in directive.upper():
             skipped += 1
@@ -94,6 +106,8 @@ def parse_ktap(lines):
         else:
             failed += 1
             problems.append('not ok: %s %s' % (name, directive))
+        if depth == 0:
+            mark = (passed, failed, skipped)
 
     if not seen_header:
         problems.append('no KTAP output at all')
@@ -127,7 +141,11 @@ def main():
         with open(args.console, errors='replace') as f:
             console_lines = f.readlines()
 
-    passed, failed, skipped, problems = parse_ktap(ktap_lines)
+    suites = []
+    passed, failed, skipped, problems = parse_ktap(ktap_lines, suites)
+    for name, p, f, s in suites:
+        print('  %s: %s: %d passed, %d failed, %d skipped' % (args.label, name,
+                                                             p, f, s))
     found = splats(console_lines)
     if found:
         problems.append('%d kernel splat line(s) in the console log, first: %s'

@@ -219,23 +219,29 @@ static void __iommu_group_unclaim(struct iommu_group *group)
 						 IOMMU_ATTACH_MUST_SUCCEED));
 }
 
-/*
- * A claim by @owner: from nobody, or counted if @owner already has the
- * group and @counted allows that.
- */
+/* A claim by @owner: from nobody, or counted if @owner has the group. */
 static int __iommu_group_claim_for(struct iommu_group *group,
-				   struct device *dev, void *owner,
-				   bool counted)
+				   struct device *dev, void *owner)
 {
 	lockdep_assert_held(&group->mutex);
 	if (!group->owner_cnt)
 		return __iommu_group_claim(group, dev, owner);
-	if (counted && group->owner == owner) {
+	if (group->owner == owner) {
 		group->owner_cnt++;
 		return 0;
 	}
 	__iommu_group_report_busy(group, dev, "DMA ownership");
 	return -EPERM;
+}
+
+/* Drop one claim; the last one gives the group back to the kernel. */
+static void __iommu_group_release_one(struct iommu_group *group)
+{
+	lockdep_assert_held(&group->mutex);
+	if (group->owner_cnt > 1 && group->owner)
+		group->owner_cnt--;
+	else
+		__iommu_group_unclaim(group);
 }
 
 /**
@@ -244,11 +250,11 @@ static int __iommu_group_claim_for(struct iommu_group *group,
  * @owner: the owner's cookie, not NULL
  *
  * Only for VFIO's group uAPI; everything else claims devices with
- * iommu_device_claim_dma_owner().  A group has one such claim at a time.
+ * iommu_device_claim_dma_owner().  Claims by the same @owner are counted.
  *
  * Context: Process context. Takes group->mutex.
  * Return: 0 with the group blocked; -EINVAL for a NULL @owner; -ENODEV for
- * an empty group; -EPERM if kernel drivers or an owner use the group;
+ * an empty group; -EPERM if kernel drivers or another owner use the group;
  * -EBUSY if it is off its default domain or has PASIDs attached.
  */
 int iommu_group_set_dma_owner(struct iommu_group *group, void *owner)
@@ -259,7 +265,7 @@ int iommu_group_set_dma_owner(struct iommu_group *group, void *owner)
 	if (!group->nr_devices)
 		return -ENODEV;
 	return __iommu_group_claim_for(group, __iommu_group_any_dev(group),
-				       owner, false);
+				       owner);
 }
 EXPORT_SYMBOL_GPL(iommu_group_set_dma_owner);
 
@@ -281,12 +287,14 @@ EXPORT_SYMBOL_GPL(iommu_group_claim_dma_owner);
  * iommu_group_release_dma_owner() - Undo iommu_group_set_dma_owner()
  * @group: the group
  *
+ * The last release returns the group to its default domain.
+ *
  * Context: Process context. Takes group->mutex.
  */
 void iommu_group_release_dma_owner(struct iommu_group *group)
 {
 	guard(mutex)(&group->mutex);
-	__iommu_group_unclaim(group);
+	__iommu_group_release_one(group);
 }
 EXPORT_SYMBOL_GPL(iommu_group_release_dma_owner);
 
@@ -328,7 +336,7 @@ int iommu_device_claim_dma_owner(struct device *dev, void *owner)
 	if (!group)
 		return -ENODEV;
 	guard(mutex)(&group->mutex);
-	return __iommu_group_claim_for(group, dev, owner, true);
+	return __iommu_group_claim_for(group, dev, owner);
 }
 EXPORT_SYMBOL_GPL(iommu_device_claim_dma_owner);
 
@@ -345,9 +353,6 @@ void iommu_device_release_dma_owner(struct device *dev)
 	struct iommu_group *group = dev->iommu_group;
 
 	guard(mutex)(&group->mutex);
-	if (group->owner_cnt > 1)
-		group->owner_cnt--;
-	else
-		__iommu_group_unclaim(group);
+	__iommu_group_release_one(group);
 }
 EXPORT_SYMBOL_GPL(iommu_device_release_dma_owner);

@@ -76,12 +76,13 @@ static const struct owner_case owner_cases[] = {
 	{ "other-owner-refused",
 	  { STEP(CLAIM, 0, 1, 0), STEP(CLAIM, 1, 2, -EPERM),
 	    STEP(GROUP_SET, 0, 2, -EPERM) }, 3, 1, 1, ON_BLOCKING },
-	{ "group-claim-is-exclusive",
-	  { STEP(GROUP_SET, 0, 1, 0), STEP(GROUP_SET, 0, 1, -EPERM) },
-	  2, 1, 1, ON_BLOCKING },
+	{ "group-claims-are-counted",
+	  { STEP(GROUP_SET, 0, 1, 0), STEP(GROUP_SET, 0, 1, 0),
+	    STEP(GROUP_RELEASE, 0, 0, 0) }, 3, 1, 1, ON_BLOCKING },
 	{ "group-release",
-	  { STEP(GROUP_SET, 0, 1, 0), STEP(GROUP_RELEASE, 0, 0, 0) },
-	  2, 0, 0, ON_DEFAULT },
+	  { STEP(GROUP_SET, 0, 1, 0), STEP(CLAIM, 1, 1, 0),
+	    STEP(GROUP_RELEASE, 0, 0, 0), STEP(RELEASE, 1, 0, 0) },
+	  4, 0, 0, ON_DEFAULT },
 	{ "kernel-users-are-counted",
 	  { STEP(USE, 0, 0, 0), STEP(USE, 1, 0, 0), STEP(UNUSE, 0, 0, 0),
 	    STEP(CLAIM, 1, 1, -EPERM), STEP(UNUSE, 1, 0, 0),
@@ -138,11 +139,12 @@ static void owner_reset(void *data)
 {
 	struct iommu_group *group = data;
 
+	/* Kernel users a failed case left: drop them as unbinding would. */
 	mutex_lock(&group->mutex);
 	while (group->owner_cnt && !group->owner)
 		group->owner_cnt--;
 	mutex_unlock(&group->mutex);
-	if (group->owner_cnt)
+	while (READ_ONCE(group->owner_cnt))
 		iommu_group_release_dma_owner(group);
 	iommu_detach_group(NULL, group);
 }
@@ -202,6 +204,31 @@ static void hot_add_joins_claimed_domain(struct kunit *test)
 	iommu_device_release_dma_owner(a);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(a)->attached, def);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(b)->attached, def);
+}
+
+/* Without a blocking domain from the driver, an empty paging one blocks. */
+static void blocking_falls_back_to_empty_paging(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_create(test);
+	struct iommu_group *group;
+	struct iommu_domain *blocking;
+	struct device *dev;
+
+	mock->ops.blocked_domain = NULL;
+	dev = iommu_mock_add_device(test, mock, 5, 0);
+	group = dev->iommu_group;
+	KUNIT_ASSERT_EQ(test, 0, iommu_device_claim_dma_owner(dev, &owner_cookie[1]));
+	blocking = group->blocking_domain;
+	KUNIT_ASSERT_NOT_NULL(test, blocking);
+	KUNIT_EXPECT_EQ(test, blocking->type, IOMMU_DOMAIN_UNMANAGED);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(dev)->attached, blocking);
+	KUNIT_EXPECT_EQ(test, to_mock_domain(blocking)->nr_map_calls, 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(blocking, SZ_1M), 0);
+	iommu_device_release_dma_owner(dev);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(dev)->attached,
+			    group->default_domain);
+	/* Made once, kept for the next claim, freed with the group. */
+	KUNIT_EXPECT_PTR_EQ(test, group->blocking_domain, blocking);
 }
 
 static void pasid_blocks_claim(struct kunit *test)
@@ -352,6 +379,7 @@ static void concurrent_claims_stay_exclusive(struct kunit *test)
 static struct kunit_case iommu_owner_cases[] = {
 	KUNIT_CASE_PARAM(ownership_state_machine, owner_gen_params),
 	KUNIT_CASE(hot_add_joins_claimed_domain),
+	KUNIT_CASE(blocking_falls_back_to_empty_paging),
 	KUNIT_CASE(pasid_blocks_claim),
 	KUNIT_CASE_PARAM(bus_binding_uses_dma_api, bus_gen_params),
 	KUNIT_CASE_SLOW(concurrent_claims_stay_exclusive),
