@@ -4,8 +4,12 @@
 # fail MSG: print MSG and return failure (use as "cond || fail msg").
 fail() { echo "$*"; return 1; }
 
-# pci_is_iommu DEV: the PCI function is an IOMMU itself (class 08.06).
-pci_is_iommu() { case $(cat "$1/class") in 0x0806*) return 0 ;; esac; return 1; }
+# pci_is_iommu DEV: the PCI function is an IOMMU itself: class 08.06
+# (AMD-Vi) or a virtio-iommu (1af4:1057), which translates for others.
+pci_is_iommu() {
+	case $(cat "$1/class") in 0x0806*) return 0 ;; esac
+	[ "$(cat "$1/vendor"):$(cat "$1/device")" = 0x1af4:0x1057 ]
+}
 
 # group_type DEV: the default domain type of a device's IOMMU group.
 group_type() { cat "$1/iommu_group/type"; }

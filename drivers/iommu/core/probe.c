@@ -70,6 +70,38 @@ static void iommu_list_del(struct iommu_device *iommu)
 	list_del(&iommu->list);
 }
 
+#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
+/*
+ * An instance registered for a private bus serves that bus's devices,
+ * whatever other instances without a fwnode (DMAR, IVRS) are up: the
+ * NULL-fwnode match would hand the devices to the first of those.
+ */
+struct iommu_private_bus {
+	struct list_head node;
+	const struct bus_type *bus;
+	struct iommu_device *iommu;
+};
+
+/* Protected by iommu_device_lock */
+static LIST_HEAD(iommu_private_buses);
+
+static const struct iommu_ops *iommu_private_bus_ops(const struct bus_type *bus)
+{
+	struct iommu_private_bus *pb;
+
+	guard(spinlock)(&iommu_device_lock);
+	list_for_each_entry(pb, &iommu_private_buses, node)
+		if (pb->bus == bus)
+			return pb->iommu->ops;
+	return NULL;
+}
+#else
+static const struct iommu_ops *iommu_private_bus_ops(const struct bus_type *bus)
+{
+	return NULL;
+}
+#endif
+
 /**
  * iommu_ops_from_fwnode() - Find the ops of the IOMMU a fwnode describes
  * @fwnode: firmware node of an IOMMU instance; NULL matches an instance
@@ -315,7 +347,8 @@ static int __iommu_probe_device(struct device *dev, struct list_head *batch)
 	 * the device's fwspec; the ACPI DMAR/IVRS drivers register without a
 	 * fwnode and a device without a fwspec finds them by the NULL match.
 	 */
-	ops = iommu_fwspec_ops(dev_iommu_fwspec_get(dev));
+	ops = iommu_private_bus_ops(dev->bus) ?:
+	      iommu_fwspec_ops(dev_iommu_fwspec_get(dev));
 	if (!ops)
 		return -ENODEV;
 	if (dev->iommu_group)
@@ -524,7 +557,8 @@ EXPORT_SYMBOL_GPL(iommu_device_unregister);
  * @bus: the bus, which the core does not watch by itself
  * @nb: notifier storage for the bus hooks, provided by the caller
  *
- * For the iommufd selftest's mock driver only.
+ * For the iommufd selftest's mock driver only.  The bus's devices are
+ * probed with this instance's ops.
  *
  * Context: Process context.
  * Return: 0 or an errno.
@@ -533,15 +567,26 @@ int iommu_device_register_bus(struct iommu_device *iommu,
 			      const struct iommu_ops *ops, const struct bus_type *bus,
 			      struct notifier_block *nb)
 {
+	struct iommu_private_bus *pb;
 	int ret;
 
+	pb = kzalloc(sizeof(*pb), GFP_KERNEL);
+	if (!pb)
+		return -ENOMEM;
+	pb->bus = bus;
+	pb->iommu = iommu;
 	iommu->ops = ops;
 	nb->notifier_call = iommu_bus_notifier;
 	ret = bus_register_notifier(bus, nb);
-	if (ret)
+	if (ret) {
+		kfree(pb);
 		return ret;
+	}
 
-	iommu_list_add(iommu);
+	scoped_guard(spinlock, &iommu_device_lock) {
+		list_add_tail(&iommu->list, &iommu_device_list);
+		list_add_tail(&pb->node, &iommu_private_buses);
+	}
 	ret = bus_iommu_probe(bus);
 	if (ret)
 		iommu_device_unregister_bus(iommu, bus, nb);
@@ -560,8 +605,20 @@ EXPORT_SYMBOL_GPL(iommu_device_register_bus);
 void iommu_device_unregister_bus(struct iommu_device *iommu,
 				 const struct bus_type *bus, struct notifier_block *nb)
 {
+	struct iommu_private_bus *pb, *found = NULL;
+
 	bus_unregister_notifier(bus, nb);
 	iommu_device_unregister(iommu);
+	scoped_guard(spinlock, &iommu_device_lock) {
+		list_for_each_entry(pb, &iommu_private_buses, node) {
+			if (pb->iommu == iommu && pb->bus == bus) {
+				list_del(&pb->node);
+				found = pb;
+				break;
+			}
+		}
+	}
+	kfree(found);
 }
 EXPORT_SYMBOL_GPL(iommu_device_unregister_bus);
 #endif
