@@ -14,11 +14,9 @@
  * mutex.  A PASID attachment also keeps the group out of any change of
  * DMA ownership (owner.c).
  */
-#include <linux/idr.h>
+#include <linux/ioasid.h>
 
 #include "core.h"
-
-static DEFINE_IDA(iommu_global_pasid_ida);
 
 static bool dev_has_pasid(struct device *dev)
 {
@@ -141,6 +139,10 @@ EXPORT_SYMBOL_GPL(iommu_detach_device_pasid);
  * iommu_alloc_global_pasid() - Allocate a PASID unique in the system
  * @dev: the device that will use it, which bounds the range
  *
+ * The PASID comes from the ioasid system set, so it is unique among all
+ * the system's PASIDs; a paravirtual IOMMU's allocator, if registered,
+ * picks it.
+ *
  * Context: Process context.
  * Return: the PASID, or IOMMU_PASID_INVALID if @dev has no PASID support
  * or none is free.
@@ -153,8 +155,8 @@ ioasid_t iommu_alloc_global_pasid(struct device *dev)
 	/* 0: no PASID support; else PASIDs run up to limit - 1 inclusive. */
 	if (!limit)
 		return IOMMU_PASID_INVALID;
-	id = ida_alloc_range(&iommu_global_pasid_ida, IOMMU_FIRST_GLOBAL_PASID,
-			     limit - 1, GFP_KERNEL);
+	id = ioasid_alloc(&ioasid_system_set, IOMMU_FIRST_GLOBAL_PASID,
+			  min(limit - 1, IOASID_MAX), NULL);
 	if (id < 0)
 		return IOMMU_PASID_INVALID;
 	return id;
@@ -170,7 +172,7 @@ EXPORT_SYMBOL_GPL(iommu_alloc_global_pasid);
 void iommu_free_global_pasid(ioasid_t pasid)
 {
 	if (!WARN_ON(pasid == IOMMU_PASID_INVALID))
-		ida_free(&iommu_global_pasid_ida, pasid);
+		ioasid_free(&ioasid_system_set, pasid);
 }
 EXPORT_SYMBOL_GPL(iommu_free_global_pasid);
 
