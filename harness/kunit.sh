@@ -15,7 +15,8 @@ build_lock
 rc=0
 (cd "$SRC" && python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
 	--build_dir="$bdir" --kunitconfig="$kconf" --jobs="$JOBS" \
-	--make_options="CC=ccache gcc" --timeout=900 --raw_output=all) \
+	--make_options="CC=ccache gcc" --timeout=900 --raw_output=all \
+	--qemu_args="-smp 2") \
 	>"$log" 2>&1 || rc=$?
 
 # kunit.py exits non-zero on any failure, crash or missing result; the
