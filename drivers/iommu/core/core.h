@@ -116,6 +116,7 @@ struct group_device *__iommu_group_add_member(struct iommu_group *group,
 					      struct device *dev);
 void __iommu_group_del_member(struct iommu_group *group,
 			      struct group_device *gdev);
+void iommu_group_leave(struct device *dev);
 struct group_device *__iommu_group_find_member(struct iommu_group *group,
 					       struct device *dev);
 

@@ -318,6 +318,33 @@ void *iommu_group_get_iommudata(struct iommu_group *group)
 EXPORT_SYMBOL_GPL(iommu_group_get_iommudata);
 
 /**
+ * iommu_group_leave() - Take a device out of its group for good
+ * @dev: a device in a group
+ *
+ * Undoes probe, or iommu_group_add_device(): the device leaves the group
+ * (and its driver lets go of it), and the group reference the device held
+ * is dropped, which may free the group.
+ *
+ * Context: Process context. Takes the group's mutex.
+ */
+void iommu_group_leave(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+	struct group_device *gdev;
+
+	scoped_guard(mutex, &group->mutex) {
+		gdev = __iommu_group_find_member(group, dev);
+		if (gdev) {
+			__iommu_group_del_member(group, gdev);
+			if (dev_has_iommu(dev))
+				__iommu_device_unprobe(group, dev);
+		}
+		dev->iommu_group = NULL;
+	}
+	iommu_group_put(group);
+}
+
+/**
  * iommu_group_add_device() - Put a device into a group no driver backs
  * @group: the group
  * @dev: the device, which takes a reference to @group
@@ -353,22 +380,10 @@ EXPORT_SYMBOL_GPL(iommu_group_add_device);
  */
 void iommu_group_remove_device(struct device *dev)
 {
-	struct iommu_group *group = dev->iommu_group;
-	struct group_device *gdev;
-
-	if (!group)
+	if (!dev->iommu_group)
 		return;
-	dev_info(dev, "Removing from iommu group %d\n", group->id);
-	scoped_guard(mutex, &group->mutex) {
-		gdev = __iommu_group_find_member(group, dev);
-		if (gdev) {
-			__iommu_group_del_member(group, gdev);
-			if (dev_has_iommu(dev))
-				__iommu_device_unprobe(group, dev);
-		}
-		dev->iommu_group = NULL;
-	}
-	iommu_group_put(group);
+	dev_info(dev, "Removing from iommu group %d\n", dev->iommu_group->id);
+	iommu_group_leave(dev);
 }
 EXPORT_SYMBOL_GPL(iommu_group_remove_device);
 

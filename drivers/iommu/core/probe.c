@@ -390,22 +390,8 @@ int iommu_probe_device(struct device *dev)
 
 static void iommu_release_device(struct device *dev)
 {
-	struct iommu_group *group = dev->iommu_group;
-	struct group_device *gdev;
-
-	if (group) {
-		scoped_guard(mutex, &group->mutex) {
-			gdev = __iommu_group_find_member(group, dev);
-			if (gdev) {
-				__iommu_group_del_member(group, gdev);
-				if (dev_has_iommu(dev))
-					__iommu_device_unprobe(group, dev);
-			}
-			dev->iommu_group = NULL;
-		}
-		/* The reference from device_group() or iommu_group_add_device() */
-		iommu_group_put(group);
-	}
+	if (dev->iommu_group)
+		iommu_group_leave(dev);
 	/* A fwspec may be left over without any driver having probed. */
 	if (dev->iommu)
 		dev_iommu_free(dev);

@@ -25,19 +25,6 @@
 
 #define RW	(IOMMU_READ | IOMMU_WRITE)
 
-KUNIT_DEFINE_ACTION_WRAPPER(free_domain, iommu_domain_free,
-			    struct iommu_domain *);
-
-static struct iommu_domain *paging_domain(struct kunit *test, struct device *dev)
-{
-	struct iommu_domain *domain = iommu_paging_domain_alloc(dev);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, domain);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_domain,
-							   domain));
-	return domain;
-}
-
 struct rollback_case {
 	const char *name;
 	unsigned int failing;	/* index of the device whose attach fails */
@@ -64,7 +51,7 @@ static void attach_rolls_back_on_refusal(struct kunit *test)
 		devs[i] = iommu_mock_add_device(test, mock, 5, 0);
 	group = devs[0]->iommu_group;
 	def = iommu_get_domain_for_dev(devs[0]);
-	domain = paging_domain(test, devs[0]);
+	domain = iommu_mock_paging_domain(test, devs[0]);
 
 	iommu_mock_dev(devs[c->failing])->fail_attach = -EIO;
 	KUNIT_EXPECT_EQ(test, -EIO, iommu_attach_group(domain, group));
@@ -83,8 +70,8 @@ static void replace_goes_straight_to_new_domain(struct kunit *test)
 	struct device *a = iommu_mock_add_device(test, mock, 6, 0);
 	struct device *b = iommu_mock_add_device(test, mock, 6, 0);
 	struct iommu_group *group = a->iommu_group;
-	struct iommu_domain *d1 = paging_domain(test, a);
-	struct iommu_domain *d2 = paging_domain(test, a);
+	struct iommu_domain *d1 = iommu_mock_paging_domain(test, a);
+	struct iommu_domain *d2 = iommu_mock_paging_domain(test, a);
 
 	KUNIT_ASSERT_EQ(test, 0, iommu_attach_group(d1, group));
 	KUNIT_ASSERT_EQ(test, 0, iommu_group_replace_domain(group, d2));
@@ -112,7 +99,7 @@ static void removal_while_attached_keeps_the_rest(struct kunit *test)
 	struct device *b = iommu_mock_add_device(test, mock, 7, 0);
 	struct iommu_group *group = iommu_group_get(a);
 	struct iommu_domain *def = iommu_get_domain_for_dev(a);
-	struct iommu_domain *domain = paging_domain(test, a);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, a);
 
 	KUNIT_ASSERT_NOT_NULL(test, group);
 	KUNIT_ASSERT_EQ(test, 0, iommu_attach_group(domain, group));
@@ -180,7 +167,7 @@ static void map_rejects_bad_range(struct kunit *test)
 
 	mock = iommu_mock_create(test);
 	dev = iommu_mock_add_device(test, mock, 0, 0);
-	domain = paging_domain(test, dev);
+	domain = iommu_mock_paging_domain(test, dev);
 	md = to_mock_domain(domain);
 	KUNIT_EXPECT_EQ(test, -EINVAL, iommu_map(domain, c->iova, c->pa, c->size,
 						 RW, GFP_KERNEL));
@@ -192,7 +179,7 @@ static void unmap_says_how_far_it_got(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_create(test);
 	struct device *dev = iommu_mock_add_device(test, mock, 0, 0);
-	struct iommu_domain *domain = paging_domain(test, dev);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, dev);
 	struct iommu_mock_domain *md = to_mock_domain(domain);
 
 	/* A hole ends the unmap. */
@@ -215,7 +202,7 @@ static void failed_map_unwinds(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_create(test);
 	struct device *dev = iommu_mock_add_device(test, mock, 0, 0);
-	struct iommu_domain *domain = paging_domain(test, dev);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, dev);
 	struct iommu_mock_domain *md = to_mock_domain(domain);
 
 	/* The third page is taken: the first two must be undone. */

@@ -126,25 +126,12 @@ static void devices_share_group_as_driver_says(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, first == a || first == b);
 }
 
-KUNIT_DEFINE_ACTION_WRAPPER(free_domain, iommu_domain_free,
-			    struct iommu_domain *);
-
-static struct iommu_domain *paging_domain(struct kunit *test, struct device *dev)
-{
-	struct iommu_domain *domain = iommu_paging_domain_alloc(dev);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, domain);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_domain,
-							   domain));
-	return domain;
-}
-
 static void attach_detach_paging_domain(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_create(test);
 	struct device *dev = iommu_mock_add_device(test, mock, 0, 0);
 	struct iommu_domain *def = iommu_get_domain_for_dev(dev);
-	struct iommu_domain *domain = paging_domain(test, dev);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, dev);
 
 	KUNIT_EXPECT_EQ(test, domain->type, IOMMU_DOMAIN_UNMANAGED);
 	KUNIT_ASSERT_EQ(test, 0, iommu_attach_device(domain, dev));
@@ -165,8 +152,8 @@ static void attach_group_moves_every_device(struct kunit *test)
 	struct device *b = iommu_mock_add_device(test, mock, 3, 0);
 	struct iommu_group *group = group_of(test, a);
 	struct iommu_domain *def = iommu_get_domain_for_dev(a);
-	struct iommu_domain *d1 = paging_domain(test, a);
-	struct iommu_domain *d2 = paging_domain(test, a);
+	struct iommu_domain *d1 = iommu_mock_paging_domain(test, a);
+	struct iommu_domain *d2 = iommu_mock_paging_domain(test, a);
 
 	/* A device-level attach cannot move a group of two. */
 	KUNIT_EXPECT_EQ(test, -EINVAL, iommu_attach_device(d1, a));
@@ -190,7 +177,7 @@ static void map_unmap_reach_page_table(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_create(test);
 	struct device *dev = iommu_mock_add_device(test, mock, 0, 0);
-	struct iommu_domain *domain = paging_domain(test, dev);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, dev);
 	struct iommu_mock_domain *md = to_mock_domain(domain);
 	unsigned long iova = SZ_1M;
 	phys_addr_t pa = SZ_1G + SZ_64K;
@@ -216,7 +203,7 @@ static void map_splits_into_largest_pages(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_create(test);
 	struct device *dev = iommu_mock_add_device(test, mock, 0, 0);
-	struct iommu_domain *domain = paging_domain(test, dev);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, dev);
 	struct iommu_mock_domain *md = to_mock_domain(domain);
 	/* 4K below a 2M boundary, a whole 2M page, then 4K more. */
 	unsigned long iova = SZ_4M - SZ_4K;
@@ -244,7 +231,7 @@ static void map_rejects_unaligned_arguments(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_create(test);
 	struct device *dev = iommu_mock_add_device(test, mock, 0, 0);
-	struct iommu_domain *domain = paging_domain(test, dev);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, dev);
 	struct iommu_mock_domain *md = to_mock_domain(domain);
 
 	KUNIT_EXPECT_EQ(test, -EINVAL, iommu_map(domain, SZ_1M + 1, SZ_1G,
@@ -260,7 +247,7 @@ static void map_sg_maps_every_segment(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_create(test);
 	struct device *dev = iommu_mock_add_device(test, mock, 0, 0);
-	struct iommu_domain *domain = paging_domain(test, dev);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, dev);
 	struct page *pages[2];
 	struct scatterlist sg[2];
 	int i;

@@ -460,6 +460,28 @@ struct device *iommu_mock_add_device(struct kunit *test,
 	return iommu_mock_add_device_cfg(test, mock, &cfg);
 }
 
+KUNIT_DEFINE_ACTION_WRAPPER(mock_test_domain_free, iommu_domain_free,
+			    struct iommu_domain *);
+
+/**
+ * iommu_mock_paging_domain() - A paging domain for a test, freed at its end
+ * @test: the test
+ * @dev: a device behind the mock; the domain is allocated through its ops
+ *
+ * Context: Process context.
+ * Return: the domain; the test fails and aborts if it cannot be made.
+ */
+struct iommu_domain *iommu_mock_paging_domain(struct kunit *test,
+					      struct device *dev)
+{
+	struct iommu_domain *domain = iommu_paging_domain_alloc(dev);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, domain);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+				mock_test_domain_free, domain));
+	return domain;
+}
+
 /**
  * iommu_mock_remove_device() - Remove a device before the test ends
  * @test: the test that added it

@@ -86,5 +86,7 @@ struct device *iommu_mock_add_device_cfg(struct kunit *test,
 					 struct iommu_mock *mock,
 					 const struct iommu_mock_dev_cfg *cfg);
 void iommu_mock_remove_device(struct kunit *test, struct device *dev);
+struct iommu_domain *iommu_mock_paging_domain(struct kunit *test,
+					      struct device *dev);
 
 #endif /* _IOMMU_TESTS_IOMMU_MOCK_H */

@@ -131,9 +131,6 @@ static int run_step(struct device **devs, struct iommu_domain *paging,
 	return -EINVAL;
 }
 
-KUNIT_DEFINE_ACTION_WRAPPER(free_domain, iommu_domain_free,
-			    struct iommu_domain *);
-
 /* Put a group back to nobody, whatever a failed case left behind. */
 static void owner_reset(void *data)
 {
@@ -161,10 +158,7 @@ static void ownership_state_machine(struct kunit *test)
 	devs[0] = iommu_mock_add_device(test, mock, 1, 0);
 	devs[1] = iommu_mock_add_device(test, mock, 1, 0);
 	group = devs[0]->iommu_group;
-	paging = iommu_paging_domain_alloc(devs[0]);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, paging);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_domain,
-							   paging));
+	paging = iommu_mock_paging_domain(test, devs[0]);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, owner_reset,
 							   group));
 
@@ -236,11 +230,8 @@ static void pasid_blocks_claim(struct kunit *test)
 	struct iommu_mock_dev_cfg cfg = { .group_id = 3, .pasid_bits = 8 };
 	struct iommu_mock *mock = iommu_mock_create(test);
 	struct device *dev = iommu_mock_add_device_cfg(test, mock, &cfg);
-	struct iommu_domain *domain = iommu_paging_domain_alloc(dev);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, dev);
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, domain);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_domain,
-							   domain));
 	KUNIT_ASSERT_EQ(test, dev->iommu->max_pasids, 256);
 	KUNIT_ASSERT_EQ(test, 0, iommu_attach_device_pasid(domain, dev, 7, NULL));
 	KUNIT_EXPECT_EQ(test, iommu_mock_dev(dev)->nr_pasids, 1);
