@@ -3,7 +3,10 @@
 # kernel.sh ARCH FRAGMENT...: configure and build a kernel for $CORE.
 #
 # The configuration is allnoconfig plus configs/ARCH.config and then the
-# named fragments from configs/ (in order, later ones win).  Every option a fragment asks for must end up
+# named fragments from configs/ (in order, later ones win), each followed by
+# its architecture's part configs/ARCH-FRAGMENT.config if there is one (the
+# drivers of the IOMMUs QEMU emulates differ by architecture; the tests do
+# not).  Every option a fragment asks for must end up
 # in .config as asked, otherwise the build fails and names the option: a
 # dependency Kconfig silently dropped is a test that silently does not run.
 # The build directory is kept between runs, so an unchanged tree does not
@@ -34,6 +37,8 @@ frags=()
 for f in "$@"; do
 	[ -f "$TOP/configs/$f.config" ] || die "no configs/$f.config"
 	frags+=("$TOP/configs/$f.config")
+	[ "$f" = "$arch" ] || [ ! -f "$TOP/configs/$arch-$f.config" ] ||
+		frags+=("$TOP/configs/$arch-$f.config")
 done
 
 # Regenerate .config only when the fragments or the base changed.
