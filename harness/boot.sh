@@ -43,7 +43,12 @@ smmuv3)
 		-no-reboot -display none -net none
 		-serial "file:$console"
 		-device virtio-serial-pci -chardev "file,id=ktap,path=$ktap"
-		-device virtconsole,chardev=ktap) ;;
+		-device virtconsole,chardev=ktap
+		# Two functions of one slot without ACS, one group, as q35's
+		# 00:1f.*: a claim of 00:1f.0 (no driver) is refused while
+		# 00:1f.3 has a kernel driver (guest vfio suite).
+		-device pci-testdev,addr=1f.0,multifunction=on
+		-device virtio-rng-pci,addr=1f.3) ;;
 *)
 	cmdline="console=ttyS0 panic=-1 oops=panic $test_args $*"
 	qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel tcg
