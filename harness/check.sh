@@ -55,6 +55,7 @@ run_core() {
 		# so the selftests run with the VT-d driver up, as on a host.
 		try "iommufd selftests ($core)" "$H/boot.sh" iommufd-selftests \
 			"$kernel" "$initrd" intel iommufd hugepages=128
+		try "arm64 smmuv3 ($core)" "$H/arm64.sh"
 	else
 		# The base's core probes a device without a fwspec with the first
 		# IOMMU registered without a fwnode, so with DMAR up every mock

@@ -3,13 +3,17 @@
 # kernel.sh ARCH FRAGMENT...: configure and build a kernel for $CORE.
 #
 # The configuration is allnoconfig plus configs/ARCH.config and then the
-# named fragments from configs/ (in order, later ones win).  Every option a fragment asks for must end up
-# in .config as asked, otherwise the build fails and names the option: a
-# dependency Kconfig silently dropped is a test that silently does not run.
-# The build directory is kept between runs, so an unchanged tree does not
-# rebuild and a changed file rebuilds only what depends on it.
+# named fragments from configs/ (in order, later ones win), each followed by
+# its architecture's part configs/ARCH-FRAGMENT.config if there is one (the
+# drivers of the IOMMUs QEMU emulates differ by architecture; the tests do
+# not).  Every option a fragment asks for must end up in .config as asked,
+# otherwise the build fails and names the option: a dependency Kconfig
+# silently dropped is a test that silently does not run.  The build
+# directory is kept between runs, so an unchanged tree does not rebuild
+# and a changed file rebuilds only what depends on it.
 #
-# Prints the path of the kernel image on stdout.
+# Prints the path of the kernel image on stdout, and on stderr how long the
+# build itself took apart from the wait for the machine-wide build lock.
 . "$(dirname "$0")/lib.sh"
 
 arch=$1
@@ -34,6 +38,8 @@ frags=()
 for f in "$@"; do
 	[ -f "$TOP/configs/$f.config" ] || die "no configs/$f.config"
 	frags+=("$TOP/configs/$f.config")
+	[ "$f" = "$arch" ] || [ ! -f "$TOP/configs/$arch-$f.config" ] ||
+		frags+=("$TOP/configs/$arch-$f.config")
 done
 
 # Regenerate .config only when the fragments or the base changed.
@@ -58,10 +64,13 @@ if [ "$(cat "$bdir/.config-hash" 2>/dev/null)" != "$hash" ] || [ ! -f "$bdir/.co
 	echo "$hash" >"$bdir/.config-hash"
 fi
 
+t_wait=$(date +%s)
 build_lock
+t_build=$(date +%s)
 log "kernel: building $name for CORE=$CORE in $bdir"
 kmake -j"$JOBS" "$target" >"$bdir/build.log" 2>&1 || {
 	grep -E 'error|Error' "$bdir/build.log" | head -40 >&2
 	die "kernel build $name failed, see $bdir/build.log"
 }
+log "kernel: $name built in $(($(date +%s) - t_build))s ($((t_build - t_wait))s waiting for the build lock)"
 echo "$bdir/$image"

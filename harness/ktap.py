@@ -8,6 +8,11 @@ A run passes only if:
   - the console log has no kernel splat (WARNING, BUG, Oops, lockdep,
     KASAN, kmemleak, ...).
 
+With --console-ktap, the KTAP that built-in KUnit suites print on the
+kernel console is judged the same way, must be there, and its results are
+added to the run's: each result is counted once, from the one file it was
+printed to (the guest's KTAP and the console's are separate outputs).
+
 Leaf results are counted (a parameterised case or a suite counts through
 its subtests).  One summary line is printed, "LABEL: N passed, N failed,
 N skipped", and appended to $RESULTS_FILE if set, for the final tally.
@@ -131,6 +136,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('ktap', help='file holding the KTAP output')
     ap.add_argument('--console', help='kernel console log (default: the KTAP file)')
+    ap.add_argument('--console-ktap', action='store_true',
+                    help='also judge the KTAP printed on the console')
     ap.add_argument('--label', default='tests')
     args = ap.parse_args()
 
@@ -143,6 +150,12 @@ def main():
 
     suites = []
     passed, failed, skipped, problems = parse_ktap(ktap_lines, suites)
+    if args.console_ktap:
+        csuites = []
+        p, f, s, cproblems = parse_ktap(console_lines, csuites)
+        passed, failed, skipped = passed + p, failed + f, skipped + s
+        suites += [('console: ' + n,) + tuple(c) for n, *c in csuites]
+        problems += ['console: ' + c for c in cproblems]
     for name, p, f, s in suites:
         print('  %s: %s: %d passed, %d failed, %d skipped' % (args.label, name,
                                                              p, f, s))

@@ -7,7 +7,9 @@
 # disk must read back with the host's checksum again.  Then the refusal:
 # q35's 00:1f.* functions share one group and 00:1f.3 has a kernel driver
 # (i2c-i801), so 00:1f.0 bound to vfio-pci cannot be claimed, and the
-# kernel log names the holder.
+# kernel log names the holder's driver.  On arm64 virt, boot.sh puts the
+# same pair there: a PCI test device at 00:1f.0 and a virtio-rng (driver
+# virtio-pci) at 00:1f.3, one slot without ACS, so one group.
 . /tests/common.sh
 
 TESTS="bind_vfio container_claim cdev_claim back_to_kernel_driver refused_claim"
@@ -53,15 +55,17 @@ test_refused_claim() {
 	victim=0000:00:1f.0
 	holder=0000:00:1f.3
 	[ -e "/sys/bus/pci/devices/$holder/driver" ] ||
-		{ echo "SKIP: $holder has no kernel driver (CONFIG_I2C_I801)"; return 77; }
+		{ echo "SKIP: $holder has no kernel driver (CONFIG_I2C_I801 on q35)"; return 77; }
+	hdrv=$(readlink "/sys/bus/pci/devices/$holder/driver")
+	hdrv=${hdrv##*/}
 	bind "$victim" vfio-pci || return 1
 	lsiommu
 	dmesg -c >/dev/null
 	vfio-claim refused "$victim"
 	rc=$?
 	dmesg | grep "refused" | tee /tmp/refusal
-	grep -q "bound to driver i801_smbus" /tmp/refusal ||
-		fail "the kernel log does not name $holder's driver" || return 1
+	grep -q "$holder is bound to driver $hdrv" /tmp/refusal ||
+		fail "the kernel log does not name $holder's driver $hdrv" || return 1
 	bind "$victim" "" >/dev/null
 	return $rc
 }
