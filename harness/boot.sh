@@ -32,7 +32,7 @@ if [ ! -f "$disk.sha256" ]; then
 	sha256sum "$disk" | cut -d' ' -f1 >"$disk.sha256"
 fi
 
-test_args="iommutest.suite=$suite iommutest.iommu=$iommu iommutest.sha256=$(cat "$disk.sha256")"
+test_args="iommutest.suite=$suite iommutest.iommu=$iommu iommutest.core=$CORE iommutest.sha256=$(cat "$disk.sha256")"
 case "$iommu" in
 smmuv3)
 	# pauth-impdef: TCG's architected pointer authentication (QARMA)

@@ -1,6 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Helpers shared by the guest suites.
 
+# our_core: the kernel runs our IOMMU core, not the base's (CORE=stock),
+# which lacks what some checks read (the dma_owner attribute, the logged
+# reason for a refused claim).
+our_core() { [ "$(param iommutest.core)" != stock ]; }
+
 # fail MSG: print MSG and return failure (use as "cond || fail msg").
 fail() { echo "$*"; return 1; }
 

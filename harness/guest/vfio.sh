@@ -14,6 +14,9 @@
 
 TESTS="bind_vfio container_claim cdev_claim back_to_kernel_driver refused_claim"
 
+# The base's core has no dma_owner attribute: vfio-claim leaves it out.
+our_core || export VFIO_CLAIM_NO_OWNER=1
+
 # bind BDF DRIVER: move a PCI function to DRIVER ("" for its own match).
 bind() {
 	d=/sys/bus/pci/devices/$1
@@ -33,7 +36,7 @@ test_bind_vfio() {
 	bind "$DISK" vfio-pci || return 1
 	lsiommu
 	# vfio-pci manages DMA itself: nobody uses the group until a claim.
-	grep -qx none "/sys/bus/pci/devices/$DISK/iommu_group/dma_owner" ||
+	! our_core || grep -qx none "/sys/bus/pci/devices/$DISK/iommu_group/dma_owner" ||
 		fail "group of $DISK not free after binding vfio-pci"
 }
 
@@ -45,7 +48,7 @@ test_back_to_kernel_driver() {
 	bind "$DISK" "" || return 1
 	for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 1; done
 	[ -b /dev/vda ] || fail "no /dev/vda after rebinding" || return 1
-	cat "/sys/bus/pci/devices/$DISK/iommu_group/dma_owner"
+	! our_core || cat "/sys/bus/pci/devices/$DISK/iommu_group/dma_owner"
 	got=$(sha256sum /dev/vda | cut -d' ' -f1)
 	[ "$got" = "$(param iommutest.sha256)" ] ||
 		fail "disk reads $got after VFIO, host says $(param iommutest.sha256)"
@@ -64,7 +67,7 @@ test_refused_claim() {
 	vfio-claim refused "$victim"
 	rc=$?
 	dmesg | grep "refused" | tee /tmp/refusal
-	grep -q "$holder is bound to driver $hdrv" /tmp/refusal ||
+	! our_core || grep -q "$holder is bound to driver $hdrv" /tmp/refusal ||
 		fail "the kernel log does not name $holder's driver $hdrv" || return 1
 	bind "$victim" "" >/dev/null
 	return $rc

@@ -80,6 +80,12 @@ static void check_owner(const char *want)
 {
 	char buf[128];
 
+	/* Set on the base's core, which has no dma_owner attribute. */
+	if (getenv("VFIO_CLAIM_NO_OWNER")) {
+		printf("skip: group %d dma_owner check (no such attribute)\n",
+		       group_id());
+		return;
+	}
 	dma_owner(buf, sizeof(buf));
 	check(!strncmp(buf, want, strlen(want)), "group %d dma_owner \"%s\", want \"%s\"",
 	      group_id(), buf, want);
