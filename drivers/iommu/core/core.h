@@ -98,8 +98,6 @@ enum {
 	IOMMU_ATTACH_MUST_SUCCEED = BIT(0),
 };
 
-extern struct kset *iommu_group_kset;
-
 /*
  * The device went through an IOMMU driver's probe_device(), as opposed to
  * a group made up by VFIO's no-IOMMU mode through iommu_group_add_device().

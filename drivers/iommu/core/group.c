@@ -21,7 +21,7 @@
 
 #include "core.h"
 
-struct kset *iommu_group_kset;
+static struct kset *iommu_group_kset;
 static DEFINE_IDA(iommu_group_ida);
 
 /**
