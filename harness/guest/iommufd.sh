@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # iommufd suite: the base kernel's own iommufd selftests
-# (tools/testing/selftests/iommu/), built as static binaries into /usr/bin.
+# (tools/testing/selftests/iommu/) and ours (iommufd_viommu), built as
+# static binaries into /usr/bin.
 #
 # Each binary prints kselftest TAP; it goes to the KTAP port indented by
 # four spaces, as the subtests of this suite's result for the binary, so
@@ -11,7 +12,7 @@
 # cases want hugetlb pages reserved on the command line (hugepages=N).
 . /tests/common.sh
 
-TESTS="iommufd iommufd_fail_nth"
+TESTS="iommufd iommufd_fail_nth iommufd_viommu"
 
 # selftest NAME: run /usr/bin/NAME, its TAP nested on fd 3.
 selftest() {
@@ -32,3 +33,4 @@ selftest() {
 
 test_iommufd() { selftest iommufd; }
 test_iommufd_fail_nth() { selftest iommufd_fail_nth; }
+test_iommufd_viommu() { selftest iommufd_viommu; }

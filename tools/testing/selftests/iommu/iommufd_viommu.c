@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iommufd vIOMMU and vDEVICE objects (IOMMU_VIOMMU_ALLOC, IOMMU_VDEVICE_ALLOC)
+ * on the mock IOMMU driver: allocation and teardown orders, the errnos of
+ * the UAPI, several vIOMMUs per device, ID reuse, and the virt_id -> device
+ * lookup drivers use (through IOMMU_TEST_OP_VIOMMU_FIND_DEV).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iommufd_utils.h"
+
+/* iommufd_utils.h's globals; these cases map no memory */
+static __attribute__((constructor)) void setup_globals(void)
+{
+	PAGE_SIZE = sysconf(_SC_PAGE_SIZE);
+	BUFFER_SIZE = 0;
+	buffer = NULL;
+}
+
+static int _test_cmd_viommu_alloc(int fd, __u32 dev_id, __u32 hwpt_id,
+				  __u32 type, __u32 flags, __u32 *viommu_id)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = hwpt_id,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_VIOMMU_ALLOC, &cmd);
+	if (ret)
+		return ret;
+	if (viommu_id)
+		*viommu_id = cmd.out_viommu_id;
+	return 0;
+}
+#define test_cmd_viommu_alloc(dev_id, hwpt_id, type, viommu_id)              \
+	({                                                                   \
+		ASSERT_EQ(0, _test_cmd_viommu_alloc(self->fd, dev_id, hwpt_id, \
+						    type, 0, viommu_id));      \
+		ASSERT_NE(0, *(viommu_id));                                  \
+	})
+#define test_err_viommu_alloc(_errno, dev_id, hwpt_id, type, flags)          \
+	EXPECT_ERRNO(_errno, _test_cmd_viommu_alloc(self->fd, dev_id, hwpt_id, \
+						    type, flags, NULL))
+
+static int _test_cmd_vdevice_alloc(int fd, __u32 viommu_id, __u32 dev_id,
+				   __u64 virt_id, __u32 *vdev_id)
+{
+	struct iommu_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_VDEVICE_ALLOC, &cmd);
+	if (ret)
+		return ret;
+	if (vdev_id)
+		*vdev_id = cmd.out_vdevice_id;
+	return 0;
+}
+#define test_cmd_vdevice_alloc(viommu_id, dev_id, virt_id, vdev_id)           \
+	({                                                                    \
+		ASSERT_EQ(0, _test_cmd_vdevice_alloc(self->fd, viommu_id,     \
+						     dev_id, virt_id, vdev_id)); \
+		ASSERT_NE(0, *(vdev_id));                                     \
+	})
+#define test_err_vdevice_alloc(_errno, viommu_id, dev_id, virt_id)            \
+	EXPECT_ERRNO(_errno, _test_cmd_vdevice_alloc(self->fd, viommu_id,     \
+						     dev_id, virt_id, NULL))
+
+static int _test_cmd_find_dev(int fd, __u32 viommu_id, __u32 dev_id,
+			      __u64 virt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_VIOMMU_FIND_DEV,
+		.id = viommu_id,
+		.viommu_find_dev = { .dev_id = dev_id, .virt_id = virt_id },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+#define test_cmd_find_dev(viommu_id, dev_id, virt_id) \
+	ASSERT_EQ(0, _test_cmd_find_dev(self->fd, viommu_id, dev_id, virt_id))
+#define test_err_find_dev(_errno, viommu_id, dev_id, virt_id)            \
+	EXPECT_ERRNO(_errno, _test_cmd_find_dev(self->fd, viommu_id, dev_id, \
+						virt_id))
+
+#define test_err_destroy(_errno, id) \
+	EXPECT_ERRNO(_errno, _test_ioctl_destroy(self->fd, id))
+
+FIXTURE(viommu)
+{
+	int fd;
+	__u32 ioas_id;
+	/* Two devices behind the first mock IOMMU, one behind the second */
+	__u32 stdev_id, idev_id;
+	__u32 stdev2_id, idev2_id;
+	__u32 stdev_o_id, idev_o_id;
+	__u32 hwpt_id;	/* the first device's automatic, not a nest parent */
+	__u32 parent_id;
+};
+
+FIXTURE_SETUP(viommu)
+{
+	self->fd = open("/dev/iommu", O_RDWR);
+	ASSERT_NE(-1, self->fd);
+	test_ioctl_ioas_alloc(&self->ioas_id);
+	test_cmd_mock_domain(self->ioas_id, &self->stdev_id, &self->hwpt_id,
+			     &self->idev_id);
+	test_cmd_mock_domain(self->ioas_id, &self->stdev2_id, NULL,
+			     &self->idev2_id);
+	test_cmd_mock_domain_flags(self->ioas_id, MOCK_FLAGS_DEVICE_IOMMU2,
+				   &self->stdev_o_id, NULL, &self->idev_o_id);
+	test_cmd_hwpt_alloc(self->idev_id, self->ioas_id,
+			    IOMMU_HWPT_ALLOC_NEST_PARENT, &self->parent_id);
+}
+
+FIXTURE_TEARDOWN(viommu)
+{
+	/* Closing with whatever a case left frees it all */
+	close(self->fd);
+}
+
+TEST_F(viommu, alloc_destroy)
+{
+	__u32 viommu_id, vdev_id;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 0x10, &vdev_id);
+	test_cmd_find_dev(viommu_id, self->idev_id, 0x10);
+
+	/* Held: the parent by the vIOMMU, the vIOMMU by the vDEVICE */
+	test_err_destroy(EBUSY, self->parent_id);
+	test_err_destroy(EBUSY, viommu_id);
+	test_err_destroy(EBUSY, self->ioas_id);
+
+	test_ioctl_destroy(vdev_id);
+	test_err_find_dev(ENOENT, viommu_id, self->idev_id, 0x10);
+	test_err_destroy(ENOENT, vdev_id);
+	test_err_destroy(EBUSY, self->parent_id);
+	test_ioctl_destroy(viommu_id);
+	test_err_destroy(ENOENT, viommu_id);
+	test_ioctl_destroy(self->parent_id);
+}
+
+TEST_F(viommu, driver_type)
+{
+	__u32 viommu_id, vdev_id;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
+	test_cmd_vdevice_alloc(viommu_id, self->idev2_id, 7, &vdev_id);
+	test_cmd_find_dev(viommu_id, self->idev2_id, 7);
+	test_ioctl_destroy(vdev_id);
+	test_ioctl_destroy(viommu_id);
+	test_ioctl_destroy(self->parent_id);
+}
+
+TEST_F(viommu, viommu_alloc_errors)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = offsetof(struct iommu_viommu_alloc, out_viommu_id),
+		.dev_id = self->idev_id,
+		.hwpt_id = self->parent_id,
+	};
+	__u32 nested_id;
+
+	test_err_viommu_alloc(EOPNOTSUPP, self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, 1);
+	test_err_viommu_alloc(EOPNOTSUPP, self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, 1U << 31);
+	/* A type the driver does not back */
+	test_err_viommu_alloc(EOPNOTSUPP, self->idev_id, self->parent_id, 1,
+			      0);
+	/* Not a nesting parent */
+	test_err_viommu_alloc(EINVAL, self->idev_id, self->hwpt_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+	/* Not a paging HWPT, not a device, no such object */
+	test_err_viommu_alloc(ENOENT, self->idev_id, self->ioas_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+	test_err_viommu_alloc(ENOENT, self->stdev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+	test_err_viommu_alloc(ENOENT, self->ioas_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+	test_err_viommu_alloc(ENOENT, self->idev_id, 9999,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+	/* A nested HWPT is not a paging one */
+	test_cmd_hwpt_alloc_nested(self->idev_id, self->parent_id, 0,
+				   &nested_id, IOMMU_HWPT_DATA_SELFTEST,
+				   &(struct iommu_hwpt_selftest){
+					   .iotlb = IOMMU_TEST_IOTLB_DEFAULT },
+				   sizeof(struct iommu_hwpt_selftest));
+	test_err_viommu_alloc(ENOENT, self->idev_id, nested_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+	test_ioctl_destroy(nested_id);
+	/* Too short for the output */
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_VIOMMU_ALLOC, &cmd));
+	/* A longer struct with non-zero trailing bytes */
+	{
+		struct {
+			struct iommu_viommu_alloc cmd;
+			__u64 extra;
+		} big = {
+			.cmd = { .size = sizeof(big), .dev_id = self->idev_id,
+				 .hwpt_id = self->parent_id },
+			.extra = 1,
+		};
+
+		EXPECT_ERRNO(E2BIG, ioctl(self->fd, IOMMU_VIOMMU_ALLOC, &big));
+	}
+
+	/* None of it took a reference on the parent */
+	test_ioctl_destroy(self->parent_id);
+}
+
+TEST_F(viommu, vdevice_alloc_errors)
+{
+	__u32 viommu_id, vdev_id, vdev2_id;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+
+	/* A device behind another IOMMU instance */
+	test_err_vdevice_alloc(EINVAL, viommu_id, self->idev_o_id, 1);
+	/* Not a vIOMMU, not a device */
+	test_err_vdevice_alloc(ENOENT, self->parent_id, self->idev_id, 1);
+	test_err_vdevice_alloc(ENOENT, 9999, self->idev_id, 1);
+	test_err_vdevice_alloc(ENOENT, viommu_id, self->stdev_id, 1);
+	test_err_vdevice_alloc(ENOENT, viommu_id, viommu_id, 1);
+
+	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 1, &vdev_id);
+	/* virt_id taken, by another device or the same */
+	test_err_vdevice_alloc(EEXIST, viommu_id, self->idev2_id, 1);
+	/* The device already has a vDEVICE on this vIOMMU */
+	test_err_vdevice_alloc(EEXIST, viommu_id, self->idev_id, 2);
+	test_err_find_dev(ENOENT, viommu_id, self->idev_id, 2);
+	/* The failures changed nothing */
+	test_cmd_find_dev(viommu_id, self->idev_id, 1);
+	test_err_find_dev(EINVAL, viommu_id, self->idev2_id, 1);
+	test_cmd_vdevice_alloc(viommu_id, self->idev2_id, 2, &vdev2_id);
+	test_cmd_find_dev(viommu_id, self->idev2_id, 2);
+
+	test_ioctl_destroy(vdev_id);
+	test_ioctl_destroy(vdev2_id);
+	test_ioctl_destroy(viommu_id);
+	test_ioctl_destroy(self->parent_id);
+}
+
+TEST_F(viommu, large_virt_id)
+{
+	__u32 viommu_id, vdev_id;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 0xffffffffULL,
+			       &vdev_id);
+	test_cmd_find_dev(viommu_id, self->idev_id, 0xffffffffULL);
+	test_err_find_dev(ENOENT, viommu_id, self->idev_id, 0);
+	test_ioctl_destroy(vdev_id);
+}
+
+TEST_F(viommu, other_iommu)
+{
+	__u32 viommu_id, viommu_o_id, vdev_id;
+
+	/* A vIOMMU of the second instance, on the same parent */
+	test_cmd_viommu_alloc(self->idev_o_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_o_id);
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+	test_err_vdevice_alloc(EINVAL, viommu_o_id, self->idev_id, 1);
+	test_err_vdevice_alloc(EINVAL, viommu_o_id, self->idev2_id, 1);
+	test_err_vdevice_alloc(EINVAL, viommu_id, self->idev_o_id, 1);
+	/* The same virt_id on different vIOMMUs names different devices */
+	test_cmd_vdevice_alloc(viommu_o_id, self->idev_o_id, 1, &vdev_id);
+	test_cmd_find_dev(viommu_o_id, self->idev_o_id, 1);
+	test_err_find_dev(ENOENT, viommu_id, self->idev_o_id, 1);
+	test_err_destroy(EBUSY, viommu_o_id);
+	test_ioctl_destroy(viommu_id);
+	/* Left to the close */
+}
+
+TEST_F(viommu, several_viommus_per_device)
+{
+	__u32 viommu_ids[3], vdev_ids[3];
+	int i;
+
+	for (i = 0; i != 3; i++)
+		test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+				      IOMMU_VIOMMU_TYPE_DEFAULT,
+				      &viommu_ids[i]);
+	/* The same virt_id, then different ones */
+	test_cmd_vdevice_alloc(viommu_ids[0], self->idev_id, 5, &vdev_ids[0]);
+	test_cmd_vdevice_alloc(viommu_ids[1], self->idev_id, 5, &vdev_ids[1]);
+	test_cmd_vdevice_alloc(viommu_ids[2], self->idev_id, 6, &vdev_ids[2]);
+	test_cmd_find_dev(viommu_ids[0], self->idev_id, 5);
+	test_cmd_find_dev(viommu_ids[1], self->idev_id, 5);
+	test_cmd_find_dev(viommu_ids[2], self->idev_id, 6);
+	test_err_find_dev(ENOENT, viommu_ids[2], self->idev_id, 5);
+
+	/* Destroying one leaves the others */
+	test_ioctl_destroy(vdev_ids[1]);
+	test_ioctl_destroy(viommu_ids[1]);
+	test_cmd_find_dev(viommu_ids[0], self->idev_id, 5);
+	test_cmd_find_dev(viommu_ids[2], self->idev_id, 6);
+	for (i = 0; i < 3; i += 2) {
+		test_err_destroy(EBUSY, viommu_ids[i]);
+		test_ioctl_destroy(vdev_ids[i]);
+		test_ioctl_destroy(viommu_ids[i]);
+	}
+	test_ioctl_destroy(self->parent_id);
+}
+
+TEST_F(viommu, id_reuse)
+{
+	__u32 viommu_id, vdev_id;
+	int i;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+	for (i = 0; i != 4; i++) {
+		/* The same device and virt_id again once destroyed */
+		test_cmd_vdevice_alloc(viommu_id, self->idev_id, 3, &vdev_id);
+		test_cmd_find_dev(viommu_id, self->idev_id, 3);
+		test_ioctl_destroy(vdev_id);
+		/* ... and the virt_id for another device */
+		test_cmd_vdevice_alloc(viommu_id, self->idev2_id, 3, &vdev_id);
+		test_cmd_find_dev(viommu_id, self->idev2_id, 3);
+		test_ioctl_destroy(vdev_id);
+	}
+	test_ioctl_destroy(viommu_id);
+	/* A new vIOMMU on the same parent */
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 3, &vdev_id);
+	test_ioctl_destroy(vdev_id);
+	test_ioctl_destroy(viommu_id);
+	test_ioctl_destroy(self->parent_id);
+}
+
+TEST_F(viommu, unbind_destroys_vdevices)
+{
+	__u32 viommu_id, viommu2_id, vdev_id, vdev2_id, vdev3_id;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu2_id);
+	test_cmd_vdevice_alloc(viommu_id, self->idev2_id, 1, &vdev_id);
+	test_cmd_vdevice_alloc(viommu2_id, self->idev2_id, 1, &vdev2_id);
+	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 2, &vdev3_id);
+
+	/* Unbind the second device: its vDEVICEs go, the others stay */
+	test_ioctl_destroy(self->stdev2_id);
+	test_err_destroy(ENOENT, vdev_id);
+	test_err_destroy(ENOENT, vdev2_id);
+	test_cmd_find_dev(viommu_id, self->idev_id, 2);
+	test_err_vdevice_alloc(ENOENT, viommu_id, self->idev2_id, 1);
+	test_ioctl_destroy(viommu2_id);
+	test_err_destroy(EBUSY, viommu_id);
+
+	/* Unbind the first one with the vIOMMU live */
+	test_ioctl_destroy(self->stdev_id);
+	test_err_destroy(ENOENT, vdev3_id);
+	test_ioctl_destroy(viommu_id);
+	test_ioctl_destroy(self->parent_id);
+}
+
+TEST_F(viommu, close_with_everything_live)
+{
+	__u32 viommu_id, viommu2_id, vdev_id;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+	test_cmd_viommu_alloc(self->idev_o_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu2_id);
+	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 1, &vdev_id);
+	test_cmd_vdevice_alloc(viommu_id, self->idev2_id, 2, &vdev_id);
+	test_cmd_vdevice_alloc(viommu2_id, self->idev_o_id, 1, &vdev_id);
+	/* The teardown closes the iommufd */
+}
+
+TEST_F(viommu, ioas_and_parent_order)
+{
+	__u32 viommu_id, vdev_id;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 1, &vdev_id);
+	/* Detach every device from the IOAS: the vIOMMU is unaffected */
+	test_cmd_mock_domain_replace(self->stdev_id, self->parent_id);
+	test_err_destroy(EBUSY, self->parent_id);
+	test_cmd_find_dev(viommu_id, self->idev_id, 1);
+	test_ioctl_destroy(vdev_id);
+	test_ioctl_destroy(viommu_id);
+	test_err_destroy(EBUSY, self->parent_id);	/* still attached */
+	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
+	test_ioctl_destroy(self->parent_id);
+}
+
+TEST_F(viommu, find_dev_reserved)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_VIOMMU_FIND_DEV,
+		.viommu_find_dev = { .dev_id = self->idev_id,
+				     .__reserved = 1 },
+	};
+	__u32 viommu_id;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+	cmd.id = viommu_id;
+	EXPECT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_TEST_CMD, &cmd));
+}
+
+/*
+ * Fail each fault injection point (fail-nth: iommufd_should_fail() and the
+ * allocations) of a vIOMMU/vDEVICE sequence in turn.  Whatever fails, the
+ * close must free everything; splats are what the harness looks for.
+ */
+static int viommu_sequence(int fd, __u32 idev_id, __u32 idev2_id,
+			   __u32 stdev2_id, __u32 parent_id)
+{
+	__u32 viommu_id, viommu2_id, vdev_id, vdev2_id;
+
+	if (_test_cmd_viommu_alloc(fd, idev_id, parent_id,
+				   IOMMU_VIOMMU_TYPE_DEFAULT, 0, &viommu_id) ||
+	    _test_cmd_viommu_alloc(fd, idev_id, parent_id,
+				   IOMMU_VIOMMU_TYPE_SELFTEST, 0, &viommu2_id) ||
+	    _test_cmd_vdevice_alloc(fd, viommu_id, idev_id, 1, &vdev_id) ||
+	    _test_cmd_vdevice_alloc(fd, viommu2_id, idev2_id, 1, &vdev2_id) ||
+	    _test_cmd_vdevice_alloc(fd, viommu_id, idev2_id, 2, NULL) ||
+	    _test_cmd_find_dev(fd, viommu_id, idev_id, 1) ||
+	    _test_ioctl_destroy(fd, vdev_id) ||
+	    _test_ioctl_destroy(fd, stdev2_id) ||
+	    _test_ioctl_destroy(fd, viommu2_id))
+		return -1;
+	return 0;
+}
+
+TEST(viommu_fail_nth)
+{
+	unsigned int nth;
+	char buf[32];
+	int nth_fd;
+
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nth_fd == -1)
+		SKIP(return, "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)");
+
+	for (nth = 1; nth < 400; nth++) {
+		__u32 ioas_id, idev_id, idev2_id, stdev2_id, parent_id;
+		ssize_t len;
+		int fd, rc;
+
+		fd = open("/dev/iommu", O_RDWR);
+		ASSERT_NE(-1, fd);
+		ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd, &ioas_id));
+		ASSERT_EQ(0, _test_cmd_mock_domain(fd, ioas_id, NULL, NULL,
+						   &idev_id));
+		ASSERT_EQ(0, _test_cmd_mock_domain(fd, ioas_id, &stdev2_id,
+						   NULL, &idev2_id));
+		ASSERT_EQ(0, _test_cmd_hwpt_alloc(fd, idev_id, ioas_id, 0,
+						  IOMMU_HWPT_ALLOC_NEST_PARENT,
+						  &parent_id,
+						  IOMMU_HWPT_DATA_NONE, NULL,
+						  0));
+
+		len = snprintf(buf, sizeof(buf), "%u", nth);
+		ASSERT_EQ(len, pwrite(nth_fd, buf, len, 0));
+		rc = viommu_sequence(fd, idev_id, idev2_id, stdev2_id,
+				     parent_id);
+		len = pread(nth_fd, buf, sizeof(buf) - 1, 0);
+		/* The read itself can be the nth (a usercopy fault) */
+		if (len == -1 && errno == EFAULT)
+			len = snprintf(buf, sizeof(buf), "0");
+		if (pwrite(nth_fd, "0", 1, 0) != 1)
+			ASSERT_EQ(1, pwrite(nth_fd, "0", 1, 0));
+		ASSERT_GT(len, 0);
+		buf[len] = 0;
+		close(fd);
+
+		/* The nth point was not reached: the sequence ran whole */
+		if (atoi(buf) != 0) {
+			ASSERT_EQ(0, rc);
+			break;
+		}
+	}
+	ASSERT_GT(400, nth);
+	ASSERT_LT(1, nth);
+	close(nth_fd);
+}
+
+TEST_HARNESS_MAIN
