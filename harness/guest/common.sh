@@ -21,14 +21,3 @@ group_type() { cat "$1/iommu_group/type"; }
 
 # disk_pci_dev DISK: sysfs path of the PCI function behind a virtio disk.
 disk_pci_dev() { readlink -f "/sys/block/$1/device/.."; }
-
-# topology: every IOMMU group with its type and devices and their drivers.
-topology() {
-	for g in /sys/kernel/iommu_groups/*; do
-		echo "group ${g##*/}: type $(cat "$g/type")"
-		for d in "$g"/devices/*; do
-			drv=$(readlink "$d/driver" 2>/dev/null) || drv=none
-			echo "    ${d##*/} [$(cat "$d/vendor" 2>/dev/null):$(cat "$d/device" 2>/dev/null)] driver ${drv##*/}"
-		done
-	done
-}
