@@ -24,6 +24,9 @@ esac
 SRC=$WORK/src
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.ccache}
+# Paths below the checkout hash as relative ones: work trees and fresh
+# clones elsewhere share cached objects.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP}
 export KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 2026"
 export KBUILD_BUILD_USER=iommu
 export KBUILD_BUILD_HOST=harness
