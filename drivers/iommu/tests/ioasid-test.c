@@ -14,13 +14,13 @@
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
-#include <linux/debugfs.h>
 #include <linux/device.h>
-#include <linux/fs.h>
 #include <linux/ioasid.h>
 #include <linux/iommu.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
+
+#include "fail-nth.h"
 
 #define NOT_OUR_CORE \
 	"the base's core allocates global PASIDs from its own IDA, not the system set"
@@ -693,82 +693,9 @@ static struct kunit_suite ioasid_allocator_suite = {
 };
 
 /*
- * Fail-nth: fail the 1st, 2nd, ... slab allocation of a call until the
- * call gets through without an injected failure.  Failslab leaves
- * allocations that may sleep alone unless told otherwise, and dumps a
- * stack for each failure; both knobs live in debugfs only, so set them
- * through the variables behind its files and restore them afterwards.
+ * Fail-nth (fail-nth.h): every slab allocation of a call fails in turn
+ * until the call gets through without an injected failure.
  */
-struct failslab_knobs {
-	bool *ignore_gfp_wait, old_ignore;
-	unsigned long *verbose, old_verbose;
-};
-
-static void *debugfs_var(struct dentry *dir, const char *name)
-{
-	struct dentry *d = debugfs_lookup(name, dir);
-	void *var;
-
-	if (IS_ERR_OR_NULL(d))
-		return NULL;
-	var = d_inode(d)->i_private;
-	dput(d);
-	return var;
-}
-
-static void failslab_restore(void *arg)
-{
-	struct failslab_knobs *k = arg;
-
-	*k->ignore_gfp_wait = k->old_ignore;
-	*k->verbose = k->old_verbose;
-}
-
-static void failslab_arm(struct kunit *test)
-{
-	struct failslab_knobs *k = kunit_kzalloc(test, sizeof(*k), GFP_KERNEL);
-	struct dentry *dir;
-
-	KUNIT_ASSERT_NOT_NULL(test, k);
-	if (!IS_ENABLED(CONFIG_FAILSLAB) ||
-	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS))
-		kunit_skip(test, "needs CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS");
-	dir = debugfs_lookup("failslab", NULL);
-	if (IS_ERR_OR_NULL(dir))
-		kunit_skip(test, "no failslab directory in debugfs");
-	k->ignore_gfp_wait = debugfs_var(dir, "ignore-gfp-wait");
-	k->verbose = debugfs_var(dir, "verbose");
-	dput(dir);
-	if (!k->ignore_gfp_wait || !k->verbose)
-		kunit_skip(test, "failslab's debugfs knobs not found");
-	k->old_ignore = *k->ignore_gfp_wait;
-	k->old_verbose = *k->verbose;
-	*k->ignore_gfp_wait = false;
-	*k->verbose = 0;
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-							   failslab_restore, k));
-}
-
-/* Set the next call's nth allocation to fail; 0 disarms. */
-static void fail_nth_set(unsigned int nth)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	current->fail_nth = nth;
-#endif
-}
-
-/* How many allocations the armed failure is still away. */
-static unsigned int fail_nth_left(void)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	return current->fail_nth;
-#else
-	return 1;
-#endif
-}
-
-#define FAIL_NTH_LIMIT	64
-
 struct fail_ctx {
 	struct kunit *test;
 	struct ioasid_set *set;
@@ -875,7 +802,7 @@ static void fail_nth_every_allocation(struct kunit *test)
 	int ret;
 
 	c.host = fc->custom ? mock_host_register(test) : mock_host_new(test);
-	failslab_arm(test);
+	fail_nth_arm_failslab(test);
 	/* How many allocations a call makes, without failing any. */
 	fail_nth_set(FAIL_NTH_LIMIT + 1);
 	KUNIT_ASSERT_EQ(test, 0, fc->op(&c));

@@ -216,21 +216,6 @@ static void failed_map_unwinds(struct kunit *test)
 			SZ_1G);
 }
 
-#if HAVE_OUR_CORE
-/* Write the group's sysfs "type" as a root user would. */
-static ssize_t store_group_type(struct device *dev, const char *val)
-{
-	struct iommu_group *group = dev->iommu_group;
-	struct attribute **attr;
-
-	for (attr = iommu_group_attr_groups[0]->attrs; *attr; attr++)
-		if (!strcmp((*attr)->name, "type"))
-			return group->kobj.ktype->sysfs_ops->store(&group->kobj,
-					*attr, val, strlen(val));
-	return -ENOENT;
-}
-#endif
-
 struct type_case {
 	const char *name;
 	const char *write;	/* written to sysfs "type" */
@@ -261,13 +246,13 @@ static void sysfs_type_change(struct kunit *test)
 	ssize_t ret;
 
 	/* Start from a known DMA default domain. */
-	KUNIT_ASSERT_EQ(test, 3, store_group_type(dev, "DMA"));
+	KUNIT_ASSERT_EQ(test, 3, iommu_mock_store_group_type(dev, "DMA"));
 	KUNIT_ASSERT_EQ(test, IOMMU_DOMAIN_DMA,
 			iommu_group_default_domain(group)->type);
 
 	if (c->dma_api_user)
 		KUNIT_ASSERT_EQ(test, 0, iommu_device_use_default_domain(dev));
-	ret = store_group_type(dev, c->write);
+	ret = iommu_mock_store_group_type(dev, c->write);
 	if (c->dma_api_user)
 		iommu_device_unuse_default_domain(dev);
 

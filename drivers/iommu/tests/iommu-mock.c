@@ -19,6 +19,9 @@
 #include <kunit/resource.h>
 
 #include "iommu-mock.h"
+#ifdef CONFIG_IOMMU_GROUP_CORE
+#include "../core/core.h"
+#endif
 
 /* All live mocks, so probe_device() can find its instance by fwnode. */
 static LIST_HEAD(iommu_mocks);
@@ -236,7 +239,8 @@ static struct iommu_device *mock_probe_device(struct device *dev)
 	struct iommu_mock *mock = mock_from_dev(dev);
 	struct iommu_mock_dev *mdev;
 
-	if (!mock || !cfg || cfg->group_id >= IOMMU_MOCK_MAX_GROUPS)
+	if (!mock || !cfg || cfg->refuse_probe ||
+	    cfg->group_id >= IOMMU_MOCK_MAX_GROUPS)
 		return ERR_PTR(-ENODEV);
 	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
 	if (!mdev)
@@ -390,6 +394,57 @@ struct iommu_mock *iommu_mock_create(struct kunit *test)
 KUNIT_DEFINE_ACTION_WRAPPER(mock_pdev_unregister, platform_device_unregister,
 			    struct platform_device *);
 
+/* What firmware glue (OF, ACPI) does for a device behind the mock. */
+static int mock_fwspec_init(struct iommu_mock *mock, struct device *dev,
+			    u32 id)
+{
+	int ret;
+
+	guard(mutex)(&iommu_probe_device_lock);
+	ret = iommu_fwspec_init(dev, mock->fwnode);
+	if (!ret)
+		ret = iommu_fwspec_add_ids(dev, &id, 1);
+	return ret;
+}
+
+/**
+ * iommu_mock_new_device() - Add a device behind a mock IOMMU, no strings
+ * @mock: the IOMMU the device sits behind
+ * @cfg: the device's group, default domain wish and PASID width
+ *
+ * For threads other than the test's own, which must not assert: the
+ * caller removes the device with platform_device_unregister().
+ *
+ * Context: Process context. Takes iommu_probe_device_lock.
+ * Return: the device, or an ERR_PTR.
+ */
+struct platform_device *iommu_mock_new_device(struct iommu_mock *mock,
+					      const struct iommu_mock_dev_cfg *cfg)
+{
+	struct property_entry props[] = {
+		PROPERTY_ENTRY_U32("pasid-num-bits", cfg->pasid_bits),
+		{}
+	};
+	struct platform_device *pdev;
+	int ret;
+
+	pdev = platform_device_alloc("iommu-mock-dev", PLATFORM_DEVID_AUTO);
+	if (!pdev)
+		return ERR_PTR(-ENOMEM);
+	ret = platform_device_add_data(pdev, cfg, sizeof(*cfg));
+	if (!ret && cfg->pasid_bits)
+		ret = device_create_managed_software_node(&pdev->dev, props, NULL);
+	if (!ret)
+		ret = mock_fwspec_init(mock, &pdev->dev, cfg->group_id);
+	if (!ret)
+		ret = platform_device_add(pdev);
+	if (ret) {
+		platform_device_put(pdev);
+		return ERR_PTR(ret);
+	}
+	return pdev;
+}
+
 /**
  * iommu_mock_add_device_cfg() - Add a device behind a mock IOMMU
  * @test: the test; the device is removed when it ends
@@ -406,32 +461,9 @@ struct device *iommu_mock_add_device_cfg(struct kunit *test,
 					 struct iommu_mock *mock,
 					 const struct iommu_mock_dev_cfg *cfg)
 {
-	struct property_entry props[] = {
-		PROPERTY_ENTRY_U32("pasid-num-bits", cfg->pasid_bits),
-		{}
-	};
-	struct platform_device *pdev;
-	u32 id = cfg->group_id;
-	int ret;
+	struct platform_device *pdev = iommu_mock_new_device(mock, cfg);
 
-	pdev = platform_device_alloc("iommu-mock-dev", PLATFORM_DEVID_AUTO);
-	KUNIT_ASSERT_NOT_NULL(test, pdev);
-	ret = platform_device_add_data(pdev, cfg, sizeof(*cfg));
-	if (!ret && cfg->pasid_bits)
-		ret = device_create_managed_software_node(&pdev->dev, props, NULL);
-	if (!ret) {
-		/* The firmware glue (OF, ACPI) holds this lock for the same step. */
-		mutex_lock(&iommu_probe_device_lock);
-		ret = iommu_fwspec_init(&pdev->dev, mock->fwnode);
-		if (!ret)
-			ret = iommu_fwspec_add_ids(&pdev->dev, &id, 1);
-		mutex_unlock(&iommu_probe_device_lock);
-	}
-	if (!ret)
-		ret = platform_device_add(pdev);
-	if (ret)
-		platform_device_put(pdev);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pdev);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
 				mock_pdev_unregister, pdev));
 	return &pdev->dev;
@@ -493,3 +525,47 @@ void iommu_mock_remove_device(struct kunit *test, struct device *dev)
 {
 	kunit_release_action(test, mock_pdev_unregister, to_platform_device(dev));
 }
+
+/**
+ * iommu_mock_allow_probe() - Let a device added with refuse_probe be probed
+ * @mock: the IOMMU the device sits behind
+ * @dev: a device from iommu_mock_add_device_cfg()
+ *
+ * A test that wants to call iommu_probe_device() itself adds the device
+ * with refuse_probe set, so that the bus notifier's probe fails, and then
+ * lets the next probe through.  A failed probe drops the device's fwspec,
+ * so it is made again, as firmware glue does before each probe.
+ *
+ * Context: Process context, the device not being probed concurrently.
+ * Takes iommu_probe_device_lock.
+ * Return: 0, or the errno of making the fwspec.
+ */
+int iommu_mock_allow_probe(struct iommu_mock *mock, struct device *dev)
+{
+	struct iommu_mock_dev_cfg *cfg = dev_get_platdata(dev);
+
+	cfg->refuse_probe = false;
+	return mock_fwspec_init(mock, dev, cfg->group_id);
+}
+
+#ifdef CONFIG_IOMMU_GROUP_CORE
+/**
+ * iommu_mock_store_group_type() - Write a group's sysfs "type" as root would
+ * @dev: a device of the group
+ * @val: what to write, e.g. "identity" or "DMA"
+ *
+ * Context: Process context; takes the group's mutex.
+ * Return: the attribute store's return: strlen(@val) or a negative errno.
+ */
+ssize_t iommu_mock_store_group_type(struct device *dev, const char *val)
+{
+	struct iommu_group *group = dev->iommu_group;
+	struct attribute **attr;
+
+	for (attr = iommu_group_attr_groups[0]->attrs; *attr; attr++)
+		if (!strcmp((*attr)->name, "type"))
+			return group->kobj.ktype->sysfs_ops->store(&group->kobj,
+					*attr, val, strlen(val));
+	return -ENOENT;
+}
+#endif

@@ -17,6 +17,7 @@
 #include <kunit/test.h>
 #include <linux/iommu.h>
 #include <linux/mutex.h>
+#include <linux/platform_device.h>
 #include <linux/xarray.h>
 
 #define IOMMU_MOCK_MAX_GROUPS	16
@@ -53,6 +54,7 @@ struct iommu_mock_dev_cfg {
 	unsigned int group_id;	/* devices with the same id share a group */
 	int def_domain_type;	/* def_domain_type()'s answer, 0: no say */
 	unsigned int pasid_bits;	/* "pasid-num-bits" property, 0: none */
+	bool refuse_probe;	/* probe_device() says -ENODEV until allowed */
 };
 
 struct iommu_mock_domain {
@@ -82,10 +84,16 @@ struct device *iommu_mock_add_device(struct kunit *test,
 				     struct iommu_mock *mock,
 				     unsigned int group_id,
 				     int def_domain_type);
+struct platform_device *iommu_mock_new_device(struct iommu_mock *mock,
+					      const struct iommu_mock_dev_cfg *cfg);
 struct device *iommu_mock_add_device_cfg(struct kunit *test,
 					 struct iommu_mock *mock,
 					 const struct iommu_mock_dev_cfg *cfg);
 void iommu_mock_remove_device(struct kunit *test, struct device *dev);
+int iommu_mock_allow_probe(struct iommu_mock *mock, struct device *dev);
+#ifdef CONFIG_IOMMU_GROUP_CORE
+ssize_t iommu_mock_store_group_type(struct device *dev, const char *val);
+#endif
 struct iommu_domain *iommu_mock_paging_domain(struct kunit *test,
 					      struct device *dev);
 

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Concurrency stress for the IOMMU core: for a bounded time, kthreads at
+ * once probe and remove devices in a group that another thread claims and
+ * releases for a user owner, bind and unbind a kernel DMA API user that
+ * competes with a user owner who attaches, maps and detaches its own
+ * domain, and attach and detach global PASIDs on two devices of a group.
+ *
+ * While holding the group mutex each thread checks the invariants the
+ * design promises (DESIGN.md section 5): every member is attached, as the
+ * driver sees it, to the group's domain; a claimed group is never on its
+ * default domain; a group in kernel use is on it.  At the end every group
+ * is back on its default domain, unowned, and the driver counts no device,
+ * domain or PASID more than the fixture made.
+ *
+ * The invariants read the group through our core's private header; on
+ * another core the case skips.
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/iommu.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+
+#include "iommu-mock.h"
+
+#ifdef CONFIG_IOMMU_GROUP_CORE
+#include "../core/core.h"
+
+#define STRESS_MS	1000
+#define STRESS_ITERS	20000	/* per thread, in case the clock crawls */
+
+enum {
+	CHURN_GROUP = 1,	/* probe/remove against claim/release */
+	OWNER_GROUP,		/* kernel use against a user owner's attach */
+	PASID_GROUP,		/* PASID attach/detach from two threads */
+};
+
+static int user_cookie[2];
+
+struct stress_ctx {
+	struct iommu_mock *mock;
+	struct device *churn_dev, *owner_dev[2], *pasid_dev[2];
+	struct iommu_domain *user_dom, *pasid_dom;
+	unsigned long deadline;
+	atomic_t broken;	/* invariant violations seen */
+	atomic_t errors;	/* calls that failed where they must not */
+};
+
+struct stress_thread {
+	struct stress_ctx *ctx;
+	int (*fn)(struct stress_thread *t);
+	const char *name;
+	unsigned int arg;
+	unsigned long ops, refused;
+	struct completion done;
+};
+
+static bool group_consistent(struct iommu_group *group)
+{
+	struct group_device *gdev;
+	bool ok = true;
+
+	lockdep_assert_held(&group->mutex);
+	for_each_group_device(group, gdev)
+		ok &= iommu_mock_dev(gdev->dev)->attached == group->domain;
+	if (group->owner_cnt && group->owner)
+		ok &= group->domain != group->default_domain;
+	if (group->owner_cnt && !group->owner)
+		ok &= group->domain == group->default_domain;
+	return ok;
+}
+
+static void stress_check(struct stress_ctx *ctx, struct iommu_group *group)
+{
+	mutex_lock(&group->mutex);
+	if (!group_consistent(group))
+		atomic_inc(&ctx->broken);
+	mutex_unlock(&group->mutex);
+}
+
+/* Devices come and go in the group the claimer claims and releases. */
+static int stress_probe(struct stress_thread *t)
+{
+	struct iommu_mock_dev_cfg cfg = { .group_id = CHURN_GROUP };
+	struct platform_device *pdev;
+
+	pdev = iommu_mock_new_device(t->ctx->mock, &cfg);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+	if (!device_iommu_mapped(&pdev->dev))
+		atomic_inc(&t->ctx->errors);
+	else
+		stress_check(t->ctx, pdev->dev.iommu_group);
+	platform_device_unregister(pdev);
+	return 0;
+}
+
+static int stress_claim(struct stress_thread *t)
+{
+	struct device *dev = t->ctx->churn_dev;
+	int ret;
+
+	ret = iommu_device_claim_dma_owner(dev, &user_cookie[0]);
+	if (ret)
+		return ret;
+	stress_check(t->ctx, dev->iommu_group);
+	iommu_device_release_dma_owner(dev);
+	return 0;
+}
+
+/* A driver binding: refused while the user owner has the group. */
+static int stress_kernel_use(struct stress_thread *t)
+{
+	struct device *dev = t->ctx->owner_dev[0];
+	int ret;
+
+	ret = iommu_device_use_default_domain(dev);
+	if (ret)
+		return ret;
+	stress_check(t->ctx, dev->iommu_group);
+	iommu_device_unuse_default_domain(dev);
+	return 0;
+}
+
+/* A user owner: claim, attach its domain, map and read back, undo. */
+static int stress_user_attach(struct stress_thread *t)
+{
+	struct stress_ctx *ctx = t->ctx;
+	struct device *dev = ctx->owner_dev[1];
+	unsigned long iova = SZ_1M;
+	int ret;
+
+	ret = iommu_device_claim_dma_owner(dev, &user_cookie[1]);
+	if (ret)
+		return ret;
+	ret = iommu_attach_group(ctx->user_dom, dev->iommu_group);
+	if (ret) {
+		atomic_inc(&ctx->errors);
+		goto release;
+	}
+	stress_check(ctx, dev->iommu_group);
+	if (iommu_map(ctx->user_dom, iova, SZ_2M, SZ_4K,
+		      IOMMU_READ | IOMMU_WRITE, GFP_KERNEL) ||
+	    iommu_iova_to_phys(ctx->user_dom, iova) != SZ_2M ||
+	    iommu_unmap(ctx->user_dom, iova, SZ_4K) != SZ_4K)
+		atomic_inc(&ctx->errors);
+	iommu_detach_group(ctx->user_dom, dev->iommu_group);
+release:
+	iommu_device_release_dma_owner(dev);
+	return 0;
+}
+
+static int stress_pasid(struct stress_thread *t)
+{
+	struct stress_ctx *ctx = t->ctx;
+	struct device *dev = ctx->pasid_dev[t->arg];
+	ioasid_t pasid = iommu_alloc_global_pasid(dev);
+	struct iommu_attach_handle handle = {};
+	int ret;
+
+	if (pasid == IOMMU_PASID_INVALID)
+		return -ENOSPC;
+	ret = iommu_attach_device_pasid(ctx->pasid_dom, dev, pasid, &handle);
+	if (ret) {
+		atomic_inc(&ctx->errors);
+	} else {
+		if (iommu_attach_handle_get(dev->iommu_group, pasid, 0) !=
+		    &handle || handle.domain != ctx->pasid_dom)
+			atomic_inc(&ctx->broken);
+		iommu_detach_device_pasid(ctx->pasid_dom, dev, pasid);
+	}
+	iommu_free_global_pasid(pasid);
+	return 0;
+}
+
+static int stress_thread_fn(void *data)
+{
+	struct stress_thread *t = data;
+	unsigned long i;
+
+	for (i = 0; i < STRESS_ITERS && time_before(jiffies, t->ctx->deadline);
+	     i++) {
+		if (t->fn(t))
+			t->refused++;
+		else
+			t->ops++;
+		cond_resched();
+	}
+	complete(&t->done);
+	/* Stay for kthread_stop(), which owns the task_struct reference. */
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static void stress_fixture(struct kunit *test, struct stress_ctx *ctx)
+{
+	struct iommu_mock_dev_cfg pasid_cfg = {
+		.group_id = PASID_GROUP,
+		.pasid_bits = 20,
+	};
+	int i;
+
+	ctx->mock = iommu_mock_create(test);
+	ctx->churn_dev = iommu_mock_add_device(test, ctx->mock, CHURN_GROUP, 0);
+	for (i = 0; i < 2; i++) {
+		ctx->owner_dev[i] = iommu_mock_add_device(test, ctx->mock,
+							  OWNER_GROUP, 0);
+		ctx->pasid_dev[i] = iommu_mock_add_device_cfg(test, ctx->mock,
+							      &pasid_cfg);
+	}
+	ctx->user_dom = iommu_mock_paging_domain(test, ctx->owner_dev[1]);
+	ctx->pasid_dom = iommu_mock_paging_domain(test, ctx->pasid_dev[0]);
+}
+
+static void stress_expect_settled(struct kunit *test, struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	mutex_lock(&group->mutex);
+	KUNIT_EXPECT_TRUE(test, group_consistent(group));
+	KUNIT_EXPECT_EQ(test, group->owner_cnt, 0);
+	KUNIT_EXPECT_PTR_EQ(test, group->domain, group->default_domain);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&group->pasid_array));
+	mutex_unlock(&group->mutex);
+	KUNIT_EXPECT_EQ(test, iommu_mock_dev(dev)->nr_pasids, 0);
+}
+
+static void everything_at_once(struct kunit *test)
+{
+	struct stress_thread threads[] = {
+		{ .fn = stress_probe, .name = "probe-remove" },
+		{ .fn = stress_probe, .name = "probe-remove" },
+		{ .fn = stress_claim, .name = "claim-release" },
+		{ .fn = stress_kernel_use, .name = "kernel-use" },
+		{ .fn = stress_user_attach, .name = "user-attach-map" },
+		{ .fn = stress_pasid, .name = "pasid", .arg = 0 },
+		{ .fn = stress_pasid, .name = "pasid", .arg = 1 },
+	};
+	struct task_struct *tasks[ARRAY_SIZE(threads)];
+	struct stress_ctx ctx = {};
+	int nr_devices, nr_domains, i;
+
+	stress_fixture(test, &ctx);
+	nr_devices = atomic_read(&ctx.mock->nr_devices);
+	nr_domains = atomic_read(&ctx.mock->nr_domains);
+	ctx.deadline = jiffies + msecs_to_jiffies(STRESS_MS);
+	for (i = 0; i < ARRAY_SIZE(threads); i++) {
+		threads[i].ctx = &ctx;
+		init_completion(&threads[i].done);
+		tasks[i] = kthread_run(stress_thread_fn, &threads[i],
+				       "iommu-stress/%d", i);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, tasks[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(threads); i++) {
+		wait_for_completion(&threads[i].done);
+		kthread_stop(tasks[i]);
+		kunit_info(test, "%-16s %6lu done, %6lu refused", threads[i].name,
+			   threads[i].ops, threads[i].refused);
+		/* Each kind made progress: nothing starved or deadlocked. */
+		KUNIT_EXPECT_GT(test, threads[i].ops, 0);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.broken), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.errors), 0);
+	/* Nothing competes with these: a refusal would be a bug. */
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, threads[i].refused, 0);
+	stress_expect_settled(test, ctx.churn_dev);
+	stress_expect_settled(test, ctx.owner_dev[0]);
+	stress_expect_settled(test, ctx.pasid_dev[0]);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.mock->nr_devices), nr_devices);
+	/* The driver's blocking domain is static: no domain was made. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.mock->nr_domains), nr_domains);
+}
+
+static struct kunit_case iommu_stress_cases[] = {
+	KUNIT_CASE_SLOW(everything_at_once),
+	{}
+};
+
+#else /* !CONFIG_IOMMU_GROUP_CORE */
+
+static void needs_our_core(struct kunit *test)
+{
+	kunit_skip(test, "the invariants read groups through our core's private header");
+}
+
+static struct kunit_case iommu_stress_cases[] = {
+	KUNIT_CASE(needs_our_core),
+	{}
+};
+
+#endif
+
+static struct kunit_suite iommu_stress_suite = {
+	.name = "iommu-stress",
+	.test_cases = iommu_stress_cases,
+};
+
+kunit_test_suite(iommu_stress_suite);
+
+MODULE_DESCRIPTION("Concurrency stress KUnit suite for the IOMMU core");
+MODULE_LICENSE("GPL");
