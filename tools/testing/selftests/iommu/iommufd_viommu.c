@@ -451,6 +451,30 @@ static int viommu_sequence(int fd, __u32 idev_id, __u32 idev2_id,
 	return 0;
 }
 
+/* Let fail-nth fail allocations that may sleep too, quietly. */
+static int failslab_setup(void)
+{
+	static const char * const knobs[][2] = {
+		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/failslab/verbose", "0" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		int fd = open(knobs[i][0], O_WRONLY);
+		ssize_t len = strlen(knobs[i][1]);
+
+		if (fd == -1)
+			return -1;
+		if (write(fd, knobs[i][1], len) != len) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 TEST(viommu_fail_nth)
 {
 	unsigned int nth;
@@ -460,6 +484,8 @@ TEST(viommu_fail_nth)
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	if (nth_fd == -1)
 		SKIP(return, "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)");
+	if (failslab_setup())
+		SKIP(return, "failslab's debugfs knobs not writable (CONFIG_FAILSLAB, debugfs)");
 
 	for (nth = 1; nth < 400; nth++) {
 		__u32 ioas_id, idev_id, idev2_id, stdev2_id, parent_id;
@@ -501,6 +527,8 @@ TEST(viommu_fail_nth)
 	}
 	ASSERT_GT(400, nth);
 	ASSERT_LT(1, nth);
+	ksft_print_msg("viommu sequence: allocations 1 to %u failed in turn\n",
+		       nth - 1);
 	close(nth_fd);
 }
 
