@@ -49,7 +49,7 @@ run_core() {
 
 	if [ "$what" = full ]; then
 		for iommu in intel amd virtio; do
-			boot_matrix "$core" "$kernel" "$initrd" "$iommu"
+			boot_matrix "" "$kernel" "$initrd" "$iommu"
 		done
 	fi
 	# Ours gives a private bus (the selftest's mock) its own IOMMU, so
@@ -62,13 +62,17 @@ run_core() {
 		"$kernel" "$initrd" intel iommufd hugepages=128 \
 		$([ "$core" = stock ] && echo intel_iommu=off)
 	[ "$what" != full ] || try "arm64 smmuv3 ($core)" "$H/arm64.sh"
+	[ "$what" != full ] || [ "$core" != ours ] || run_debug "$initrd"
 }
 
-# boot_matrix CORE KERNEL INITRD IOMMU: the default domain in strict, lazy
-# and passthrough mode with the disk read through it, and VFIO.
+# boot_matrix TAG KERNEL INITRD IOMMU [ARG...]: the default domain in
+# strict, lazy and passthrough mode with the disk read through it, and
+# VFIO; TAG (empty or "debug") goes into the run names, ARGs onto every
+# kernel command line.
 boot_matrix() {
-	local core=$1 kernel=$2 initrd=$3 iommu=$4 lazy_iommu=$4 lazy=DMA-FQ
-	local vfio_args=
+	local tag=${1:+$1-} label=${1:+$1 } kernel=$2 initrd=$3 iommu=$4
+	local lazy_iommu=$4 lazy=DMA-FQ vfio_args=
+	shift 4
 
 	case "$iommu" in
 	# Caching mode makes the VT-d driver force strict invalidation.
@@ -79,15 +83,40 @@ boot_matrix() {
 	# QEMU's virtio-iommu does not isolate MSIs; VFIO must be told.
 	virtio) vfio_args="vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1" ;;
 	esac
-	try "boot $iommu strict ($core)" "$H/boot.sh" "$iommu-strict" "$kernel" \
-		"$initrd" "$iommu" boot iommu.strict=1 iommutest.domain=DMA
-	try "boot $iommu lazy ($core)" "$H/boot.sh" "$iommu-lazy" "$kernel" \
-		"$initrd" "$lazy_iommu" boot iommu.strict=0 iommutest.domain=$lazy
-	try "boot $iommu passthrough ($core)" "$H/boot.sh" "$iommu-pt" "$kernel" \
-		"$initrd" "$iommu" boot iommu.passthrough=1 iommutest.domain=identity
+	try "${label}boot $iommu strict ($CORE)" "$H/boot.sh" "$tag$iommu-strict" \
+		"$kernel" "$initrd" "$iommu" boot iommu.strict=1 \
+		iommutest.domain=DMA "$@"
+	try "${label}boot $iommu lazy ($CORE)" "$H/boot.sh" "$tag$iommu-lazy" \
+		"$kernel" "$initrd" "$lazy_iommu" boot iommu.strict=0 \
+		iommutest.domain=$lazy "$@"
+	try "${label}boot $iommu passthrough ($CORE)" "$H/boot.sh" \
+		"$tag$iommu-pt" "$kernel" "$initrd" "$iommu" boot \
+		iommu.passthrough=1 iommutest.domain=identity "$@"
 	# shellcheck disable=SC2086
-	try "vfio $iommu ($core)" "$H/boot.sh" "$iommu-vfio" "$kernel" "$initrd" \
-		"$iommu" vfio $vfio_args
+	try "${label}vfio $iommu ($CORE)" "$H/boot.sh" "$tag$iommu-vfio" \
+		"$kernel" "$initrd" "$iommu" vfio $vfio_args "$@"
+}
+
+# The debug kernel (configs/debug.config: lockdep, KASAN, kmemleak, debug
+# objects and lists, fault injection) runs our KUnit suites, built in, at
+# boot, then the boot matrix and the iommufd selftests with KUnit off; a
+# lockdep, KASAN or WARN report on the console or a kmemleak find at the
+# end of a run fails it.  Ours only: it proves our code, and the base's
+# core is the reference, not the subject.
+run_debug() {
+	local kernel initrd=$1 iommu
+
+	kernel=$(stage "build x86_64 debug ($CORE)" "$H/kernel.sh" x86_64 \
+		boot debug) || { broken "build-x86_64-debug($CORE)"; return; }
+	KTAP_CONSOLE=1 try "debug kunit at boot ($CORE)" "$H/boot.sh" \
+		debug-kunit "$kernel" "$initrd" intel boot iommu.strict=1 \
+		iommutest.domain=DMA
+	for iommu in intel amd virtio; do
+		boot_matrix debug "$kernel" "$initrd" "$iommu" kunit.enable=0
+	done
+	try "debug iommufd selftests ($CORE)" "$H/boot.sh" \
+		debug-iommufd-selftests "$kernel" "$initrd" intel iommufd \
+		hugepages=128 kunit.enable=0
 }
 
 must deps "$H/deps.sh"
