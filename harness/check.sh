@@ -51,6 +51,13 @@ run_core() {
 		for iommu in intel amd virtio; do
 			boot_matrix "$core" "$kernel" "$initrd" "$iommu"
 		done
+		# The fuzzer's mock devices need our core's private bus IOMMU
+		# next to the real one (the base's core would hand them to it).
+		if [ "$core" = ours ]; then
+			for iommu in intel amd virtio; do
+				fuzz_boot "$kernel" "$initrd" "$iommu"
+			done
+		fi
 	fi
 	# Ours gives a private bus (the selftest's mock) its own IOMMU, so
 	# the selftests run with the VT-d driver up, as on a host.  The base's
@@ -88,6 +95,19 @@ boot_matrix() {
 	# shellcheck disable=SC2086
 	try "vfio $iommu ($core)" "$H/boot.sh" "$iommu-vfio" "$kernel" "$initrd" \
 		"$iommu" vfio $vfio_args
+}
+
+# fuzz_boot KERNEL INITRD IOMMU: iommu-fuzz (guest/fuzz.sh) on the vIOMMU
+# ioctls and on VFIO with the disk, a fixed seed, iterations and time cap
+# (iommutest.seed= and friends override them), then the disk's checksum.
+fuzz_boot() {
+	local kernel=$1 initrd=$2 iommu=$3 args=
+	# As boot_matrix: QEMU's virtio-iommu does not isolate MSIs.
+	[ "$iommu" != virtio ] ||
+		args="vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"
+	# shellcheck disable=SC2086
+	BOOT_TIMEOUT=${FUZZ_TIMEOUT:-240} try "fuzz $iommu ($CORE)" "$H/boot.sh" "$iommu-fuzz" "$kernel" "$initrd" \
+		"$iommu" fuzz $args ${FUZZ_ARGS:-}
 }
 
 must deps "$H/deps.sh"

@@ -686,7 +686,14 @@ static void op_replace(void)
 
 static void op_hwpt_alloc(void)
 {
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	/* A zero tail: a longer data_len is fine */
+	struct {
+		struct iommu_hwpt_selftest cfg;
+		__u8 tail[64];
+	} data = { .cfg = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT } };
+	const __u32 valid = IOMMU_HWPT_ALLOC_NEST_PARENT |
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+			    IOMMU_HWPT_FAULT_ID_VALID;
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
 	enum shape shape = pick_shape(true);
 	struct obj *dev, *pt;
@@ -714,7 +721,7 @@ static void op_hwpt_alloc(void)
 	if (nested) {
 		cmd.flags = chance(90) ? 0 : 1U << below(32);
 		cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
-		cmd.data_len = sizeof(data);
+		cmd.data_len = sizeof(data.cfg);
 		cmd.data_uptr = (uintptr_t)&data;
 	}
 	if (chance(5))
@@ -735,17 +742,22 @@ static void op_hwpt_alloc(void)
 		/* The VFIO device's real IOMMU: its driver decides */
 		want = pt->kind == K_IOAS || pt->kind == K_HWPT ? V_ANY : V_ERR;
 	else if (pt->kind == K_IOAS)
-		want = cmd.flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
-				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING) ||
-		       cmd.data_len ||
+		want = cmd.flags & ~valid || cmd.data_len ||
 		       (cmd.flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING &&
-			dev->no_dirty) ? V_EOPNOTSUPP : V_OK;
+			dev->no_dirty) ||
+		       (cmd.flags & IOMMU_HWPT_FAULT_ID_VALID &&
+			cmd.flags & IOMMU_HWPT_ALLOC_NEST_PARENT) ? V_EOPNOTSUPP :
+		       pt->wild ? V_ANY : V_OK;
 	else if (pt->kind == K_HWPT)
-		want = cmd.flags || !cmd.data_len ? V_EOPNOTSUPP :
+		want = cmd.flags & ~IOMMU_HWPT_FAULT_ID_VALID || !cmd.data_len ?
+		       V_EOPNOTSUPP :
 		       pt->auto_dom || !pt->parent || pt->vtd ? V_EINVAL :
-		       cmd.data_len < sizeof(data) ? V_ERR : V_OK;
+		       cmd.data_len < sizeof(data.cfg) ? V_EINVAL : V_OK;
 	else
 		want = V_EINVAL;
+	/* Allocated, then the fault object fault_id (0) is not found */
+	if (want == V_OK && cmd.flags & IOMMU_HWPT_FAULT_ID_VALID)
+		want = V_ENOENT;
 	if (want & V_OK && nlive > MAX_LIVE)
 		return;
 	if (iommufd_call(OP_HWPT_ALLOC, iommufd, IOMMU_HWPT_ALLOC, &cmd,
@@ -940,6 +952,9 @@ static void pick_range(struct obj *o, __u64 start, __u64 winlen,
 		default:
 			break;
 		}
+		/* Below the window the mock IOMMUs' aperture ends */
+		if (*iova < start)
+			*iova = start;
 		return;
 	}
 	*iova = start + PG * below(winlen / PG - 64);
@@ -1032,6 +1047,7 @@ static void op_ioas_map(void)
 	default:
 		break;
 	}
+	fixed = cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
 	if ((cmd.flags & ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
 			   IOMMU_IOAS_MAP_READABLE)) || cmd.__reserved)
 		want = V_EOPNOTSUPP;
@@ -1043,7 +1059,7 @@ static void op_ioas_map(void)
 		want = V_ENOENT;
 	else if (!cmd.length || bad_va)
 		want = V_ERR;
-	else if (o->wild || cmd.iova % PG)
+	else if (o->wild || (fixed && cmd.iova % PG))
 		want = V_ANY;
 	else if (fixed && overlaps(o, cmd.iova, cmd.length))
 		want = V_EEXIST;
@@ -1051,7 +1067,6 @@ static void op_ioas_map(void)
 		want = V_OK;
 	if (want == V_OK && o->nareas == MAX_AREAS)
 		return;
-	fixed = cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
 	if (iommufd_call(OP_IOAS_MAP, iommufd, IOMMU_IOAS_MAP, &cmd,
 			 sizeof(cmd), sizeof(cmd), shape, want,
 			 "ioas %u iova %#llx+%#llx flags %#x", cmd.ioas_id,
@@ -1066,7 +1081,7 @@ static void op_ioas_map(void)
 			 (unsigned long long)cmd.iova,
 			 (unsigned long long)cmd.length, WIN_START, WIN_LEN);
 	if (o->wild || o->nareas == MAX_AREAS || cmd.iova % PG ||
-	    cmd.iova < WIN_START || cmd.iova + cmd.length > WIN_START + WIN_LEN ||
+	    cmd.iova < WIN_START || cmd.iova + cmd.length > MOCK_APERTURE_LAST ||
 	    overlaps(o, cmd.iova, cmd.length)) {
 		o->wild = true;
 		return;
