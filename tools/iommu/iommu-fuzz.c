@@ -461,6 +461,34 @@ static __u32 pick_id(enum kind kind)
 	}
 }
 
+/* A live object of @kind for which @pred(o, arg) holds, or 0 */
+static __u32 pick_where(enum kind kind, bool (*pred)(struct obj *o, long arg),
+			long arg)
+{
+	__u32 id, cands[MAX_ID];
+	unsigned int n = 0;
+
+	for (id = 1; id < MAX_ID; id++)
+		if (objs[id].kind == kind && pred(&objs[id], arg))
+			cands[n++] = id;
+	return n ? cands[below(n)] : 0;
+}
+
+static bool is_parent(struct obj *o, long arg)
+{
+	return o->parent;
+}
+
+static bool on_iommu(struct obj *o, long iommu)
+{
+	return o->iommu == iommu;
+}
+
+static bool on_viommu(struct obj *o, long viommu)
+{
+	return o->viommu == viommu;
+}
+
 /* The device (or mock device) @id is attached to HWPT @hwpt from now on */
 static void model_attach(__u32 hwpt, __u32 ioas)
 {
@@ -586,8 +614,9 @@ static void op_mock_dev(void)
 	enum shape shape = pick_shape(true);
 	unsigned int want, flags = 0;
 	bool wild;
+	__u32 pt;
 
-	cmd.id = pick_id(K_IOAS);
+	cmd.id = chance(85) ? pick_id(K_IOAS) : pick_id(K_HWPT);
 	if (chance(50)) {
 		cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN;
 	} else {
@@ -602,28 +631,40 @@ static void op_mock_dev(void)
 			flags |= 1U << below(32);
 		cmd.mock_domain_flags.dev_flags = flags;
 	}
-	wild = obj(cmd.id)->wild || (flags & MOCK_FLAGS_DEVICE_HUGE_IOVA);
-	if (!is(cmd.id, K_IOAS))
-		want = V_ENOENT;
-	else if (flags & ~(MOCK_FLAGS_DEVICE_IOMMU2 | MOCK_FLAGS_DEVICE_NO_DIRTY |
-			   MOCK_FLAGS_DEVICE_HUGE_IOVA))
+	pt = cmd.id;
+	wild = obj(pt)->wild || (flags & MOCK_FLAGS_DEVICE_HUGE_IOVA);
+	/* The device is made first, then attached to the IOAS or HWPT */
+	if (flags & ~(MOCK_FLAGS_DEVICE_IOMMU2 | MOCK_FLAGS_DEVICE_NO_DIRTY |
+		      MOCK_FLAGS_DEVICE_HUGE_IOVA))
 		want = V_EINVAL;
-	else
+	else if (is(pt, K_FREE))
+		want = V_ENOENT;
+	else if (is(pt, K_IOAS))
 		want = wild ? V_ANY : V_OK;
+	else if (is(pt, K_HWPT) || is(pt, K_NESTED))
+		/* Compatible or not: the mock driver decides */
+		want = obj(pt)->vtd ? V_ERR : V_ANY;
+	else
+		want = V_EINVAL;
 	if (nlive > MAX_LIVE)
 		return;
 	if (iommufd_call(OP_MOCK_DEV, iommufd, IOMMU_TEST_CMD, &cmd,
 			 sizeof(cmd), sizeof(cmd), shape, want,
-			 "ioas %u flags %#x", cmd.id, flags) != V_OK ||
+			 "on %u (%s) flags %#x", pt, kind_names[obj(pt)->kind],
+			 flags) != V_OK ||
 	    shape == SHAPE_READONLY)
 		return;
 	/* Both layouts have the IDs at the same place */
 	if (obj(cmd.mock_domain.out_hwpt_id)->vtd)
 		mismatch(OP_MOCK_DEV, "mock device on the VT-d HWPT %u",
 			 cmd.mock_domain.out_hwpt_id);
+	if (!is(pt, K_IOAS) && cmd.mock_domain.out_hwpt_id != pt)
+		mismatch(OP_MOCK_DEV, "attached to %u, asked for %u (%s)",
+			 cmd.mock_domain.out_hwpt_id, pt,
+			 kind_names[obj(pt)->kind]);
 	model_new(cmd.mock_domain.out_stdev_id, K_STDEV, OP_MOCK_DEV);
 	model_new(cmd.mock_domain.out_idev_id, K_IDEV, OP_MOCK_DEV);
-	model_attach(cmd.mock_domain.out_hwpt_id, cmd.id);
+	model_attach(cmd.mock_domain.out_hwpt_id, pt);
 	obj(cmd.mock_domain.out_stdev_id)->idev = cmd.mock_domain.out_idev_id;
 	obj(cmd.mock_domain.out_stdev_id)->hwpt = cmd.mock_domain.out_hwpt_id;
 	obj(cmd.mock_domain.out_idev_id)->stdev = cmd.mock_domain.out_stdev_id;
@@ -631,8 +672,8 @@ static void op_mock_dev(void)
 		flags & MOCK_FLAGS_DEVICE_IOMMU2 ? 2 : 1;
 	obj(cmd.mock_domain.out_idev_id)->no_dirty =
 		flags & MOCK_FLAGS_DEVICE_NO_DIRTY;
-	if (wild)
-		obj(cmd.id)->wild = true;
+	if (wild && is(pt, K_IOAS))
+		obj(pt)->wild = true;
 }
 
 static void op_replace(void)
@@ -788,7 +829,10 @@ static void op_viommu_alloc(void)
 	unsigned int want;
 
 	cmd.dev_id = pick_id(K_IDEV);
-	cmd.hwpt_id = pick_id(K_HWPT);
+	/* Mostly a nesting parent, else any ID */
+	cmd.hwpt_id = chance(70) ? pick_where(K_HWPT, is_parent, 0) : 0;
+	if (!cmd.hwpt_id)
+		cmd.hwpt_id = pick_id(K_HWPT);
 	switch (below(10)) {
 	case 0:
 		cmd.type = rnd();
@@ -865,7 +909,11 @@ static void op_vdevice_alloc(void)
 	__u32 id;
 
 	cmd.viommu_id = pick_id(K_VIOMMU);
-	cmd.dev_id = pick_id(K_IDEV);
+	/* Mostly a device behind the vIOMMU's IOMMU, else any ID */
+	cmd.dev_id = chance(60) ? pick_where(K_IDEV, on_iommu,
+					      obj(cmd.viommu_id)->iommu) : 0;
+	if (!cmd.dev_id)
+		cmd.dev_id = pick_id(K_IDEV);
 	cmd.virt_id = pick_virt_id(cmd.viommu_id);
 	vi = obj(cmd.viommu_id);
 	dev = obj(cmd.dev_id);
@@ -905,9 +953,18 @@ static void op_find_dev(void)
 	unsigned int want;
 	__u32 id, found = 0;
 
-	cmd.id = pick_id(K_VIOMMU);
-	cmd.viommu_find_dev.dev_id = pick_id(K_IDEV);
-	cmd.viommu_find_dev.virt_id = pick_virt_id(cmd.id);
+	/* Mostly a vDEVICE's own vIOMMU and virtual ID */
+	id = chance(60) ? pick_where(K_VDEV, on_viommu, pick_id(K_VIOMMU)) : 0;
+	if (id) {
+		cmd.id = objs[id].viommu;
+		cmd.viommu_find_dev.dev_id = chance(70) ? objs[id].idev :
+						    pick_id(K_IDEV);
+		cmd.viommu_find_dev.virt_id = objs[id].virt_id;
+	} else {
+		cmd.id = pick_id(K_VIOMMU);
+		cmd.viommu_find_dev.dev_id = pick_id(K_IDEV);
+		cmd.viommu_find_dev.virt_id = pick_virt_id(cmd.id);
+	}
 	if (chance(3))
 		cmd.viommu_find_dev.__reserved = 1;
 	for (id = 1; id < MAX_ID; id++)
@@ -1057,7 +1114,9 @@ static void op_ioas_map(void)
 		want = V_EINVAL;
 	else if (o->kind != K_IOAS)
 		want = V_ENOENT;
-	else if (!cmd.length || bad_va)
+	else if (!cmd.length || cmd.length > MOCK_APERTURE_LAST ||
+		 (bad_va && o->users))
+		/* Pinned at once only when the IOAS has a domain */
 		want = V_ERR;
 	else if (o->wild || (fixed && cmd.iova % PG))
 		want = V_ANY;
@@ -1075,6 +1134,9 @@ static void op_ioas_map(void)
 		return;
 	if (o->kind != K_IOAS)
 		return;
+	/* Unpinned: the next domain on this IOAS cannot pin it */
+	if (bad_va)
+		o->wild = true;
 	if (!fixed && !o->wild &&
 	    (cmd.iova < WIN_START || cmd.iova + cmd.length > WIN_START + WIN_LEN))
 		mismatch(OP_IOAS_MAP, "automatic IOVA %#llx+%#llx outside the allowed %#lx+%#lx",
@@ -1133,6 +1195,8 @@ static void op_ioas_unmap(void)
 		want = V_EOVERFLOW;
 	} else if (!cmd.length) {
 		want = V_EINVAL;
+	} else if (cmd.iova + cmd.length - 1 < cmd.iova) {
+		want = V_EOVERFLOW;
 	} else if (o->wild) {
 		want = V_ANY;
 	} else {
@@ -1163,7 +1227,8 @@ static void op_ioas_unmap(void)
 
 static void op_bad_ioctl(void)
 {
-	static const unsigned int nrs[] = { 0x7f, 0x8f, 0x92, 0xa0, 0xff };
+	/* Unused: below the iommufd range, gaps in it, above it */
+	static const unsigned int nrs[] = { 0x7f, 0x8f, 0x92, 0x9f, 0xa1, 0xff };
 	__u32 buf[16] = { sizeof(buf) };
 	unsigned int nr = nrs[below(ARRAY_SIZE(nrs))];
 	long rc;
@@ -1331,6 +1396,8 @@ static void op_vfio_container(void)
 	int fd;
 
 	if (c->fd >= 0) {
+		if (!chance(30))
+			return;
 		judge(OP_VFIO_CONTAINER, close(c->fd), V_OK, "close container %d",
 		      (int)(c - cont));
 		c->fd = -1;
@@ -1413,6 +1480,8 @@ static void op_vfio_group(void)
 	int fd;
 
 	if (g->fd >= 0) {
+		if (!chance(30))
+			return;
 		judge(OP_VFIO_GROUP, close(g->fd), V_OK, "close group %d", g->id);
 		g->fd = -1;
 		if (!group_file_alive(g))
@@ -1422,7 +1491,7 @@ static void op_vfio_group(void)
 	snprintf(path, sizeof(path), "/dev/vfio/%d", g->id);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	judge(OP_VFIO_GROUP, fd,
-	      group_file_alive(g) || g->cdevfd >= 0 ? V_EBUSY : V_OK,
+	      group_file_alive(g) || g->cdev_bound ? V_EBUSY : V_OK,
 	      "open group %d", g->id);
 	if (fd >= 0)
 		g->fd = fd;
@@ -1907,14 +1976,16 @@ static void op_vfio_cdev(void)
 	if (!g->cdev[0])
 		return;
 	if (g->cdevfd >= 0) {
+		if (!chance(40))
+			return;
 		judge(OP_VFIO_CDEV, close(g->cdevfd), V_OK, "close %s", g->cdev);
 		g->cdevfd = -1;
 		cdev_unbound(g);
 		return;
 	}
+	/* Opening is free; binding it is what excludes the group path */
 	fd = open(g->cdev, O_RDWR | O_CLOEXEC);
-	judge(OP_VFIO_CDEV, fd, group_file_alive(g) ? V_EBUSY : V_OK, "open %s",
-	      g->cdev);
+	judge(OP_VFIO_CDEV, fd, V_OK, "open %s", g->cdev);
 	if (fd >= 0)
 		g->cdevfd = fd;
 }
@@ -1932,10 +2003,17 @@ static void op_cdev_bind(void)
 		bind.flags = 1U << below(32);
 	else if (chance(5))
 		bind.iommufd = nullfd;
-	if (bind.flags || g->cdev_bound || g->ndevfds)
+	/* vfio_df_ioctl_bind_iommufd(), in its order */
+	if (bind.flags)
+		want = V_EINVAL;
+	else if (group_file_alive(g))
+		want = V_EBUSY;		/* the group path has the device */
+	else if (g->cdev_bound)
 		want = V_EINVAL;
 	else if (bind.iommufd == nullfd)
 		want = V_ERR;
+	else if (g->ndevfds)
+		want = V_EINVAL;	/* opened through the group before */
 	else
 		want = V_OK;
 	if (want == V_OK && nlive > MAX_LIVE)
@@ -1992,6 +2070,9 @@ static void op_cdev_attach(void)
 
 static void op_reopen(void)
 {
+	/* Rare: it throws away everything built so far */
+	if (!chance(10))
+		return;
 	judge(OP_REOPEN, close(iommufd), V_OK, "with %d objects", nlive);
 	open_iommufd();
 }
