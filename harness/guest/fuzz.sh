@@ -52,8 +52,10 @@ test_fuzz() {
 	[ ! -f /tmp/refused_bdf ] || set -- "$@" -r "$(cat /tmp/refused_bdf)"
 	echo "iommu-fuzz $*"
 	read -r start _ </proc/uptime
-	iommu-fuzz "$@"
-	rc=$?
+	# Straight to the KTAP port: if the kernel dies, the seed and the
+	# last lines are there already.
+	{ iommu-fuzz "$@"; echo $? >/tmp/fuzz.rc; } 2>&1 | sed 's/^/# /' >&3
+	rc=$(cat /tmp/fuzz.rc 2>/dev/null) || rc=1
 	read -r end _ </proc/uptime
 	echo "iommu-fuzz: exit status $rc after $(echo "$start $end" | awk '{ printf "%.1f", $2 - $1 }') s"
 	return $rc

@@ -60,6 +60,9 @@
 #define BUF_LEN		0x100000UL	/* 1 MiB */
 #define ARENA_LEN	(16 * PG)
 
+/* The kernel's minimum for IOMMU_TEST_CMD: it ends at @last, not padded */
+#define TEST_CMD_MIN	(offsetof(struct iommu_test_cmd, last) + sizeof(__u32))
+
 #define MAX_ID		1024
 #define MAX_LIVE	160
 #define MAX_AREAS	64
@@ -649,7 +652,7 @@ static void op_mock_dev(void)
 	if (nlive > MAX_LIVE)
 		return;
 	if (iommufd_call(OP_MOCK_DEV, iommufd, IOMMU_TEST_CMD, &cmd,
-			 sizeof(cmd), sizeof(cmd), shape, want,
+			 sizeof(cmd), TEST_CMD_MIN, shape, want,
 			 "on %u (%s) flags %#x", pt, kind_names[obj(pt)->kind],
 			 flags) != V_OK ||
 	    shape == SHAPE_READONLY)
@@ -698,10 +701,18 @@ static void op_replace(void)
 		break;
 	}
 	pt = cmd.mock_domain_replace.pt_id;
-	/* Which HWPT it lands on and whether it is compatible: the kernel says */
-	want = is(cmd.id, K_STDEV) ? V_ANY : V_ENOENT;
+	/*
+	 * Which HWPT it lands on and whether it is compatible: the kernel
+	 * says; but never on a domain of another IOMMU driver.
+	 */
+	if (!is(cmd.id, K_STDEV))
+		want = V_ENOENT;
+	else if ((is(pt, K_HWPT) || is(pt, K_NESTED)) && obj(pt)->vtd)
+		want = V_EINVAL;
+	else
+		want = V_ANY;
 	if (iommufd_call(OP_REPLACE, iommufd, IOMMU_TEST_CMD, &cmd,
-			 sizeof(cmd), sizeof(cmd), shape, want,
+			 sizeof(cmd), TEST_CMD_MIN, shape, want,
 			 "mock device %u to %u (%s)", cmd.id, pt,
 			 kind_names[obj(pt)->kind]) != V_OK)
 		return;
@@ -910,8 +921,10 @@ static void op_vdevice_alloc(void)
 
 	cmd.viommu_id = pick_id(K_VIOMMU);
 	/* Mostly a device behind the vIOMMU's IOMMU, else any ID */
-	cmd.dev_id = chance(60) ? pick_where(K_IDEV, on_iommu,
-					      obj(cmd.viommu_id)->iommu) : 0;
+	cmd.dev_id = 0;
+	if (chance(60))
+		cmd.dev_id = pick_where(K_IDEV, on_iommu,
+					obj(cmd.viommu_id)->iommu);
 	if (!cmd.dev_id)
 		cmd.dev_id = pick_id(K_IDEV);
 	cmd.virt_id = pick_virt_id(cmd.viommu_id);
@@ -980,7 +993,7 @@ static void op_find_dev(void)
 	else
 		want = found == cmd.viommu_find_dev.dev_id ? V_OK : V_EINVAL;
 	iommufd_call(OP_FIND_DEV, iommufd, IOMMU_TEST_CMD, &cmd, sizeof(cmd),
-		     sizeof(cmd), shape, want, "viommu %u dev %u virt_id %#llx",
+		     TEST_CMD_MIN, shape, want, "viommu %u dev %u virt_id %#llx",
 		     cmd.id, cmd.viommu_find_dev.dev_id,
 		     (unsigned long long)cmd.viommu_find_dev.virt_id);
 }
@@ -1848,6 +1861,8 @@ static void op_vfio_unmap(void)
 		model = vfio_unmap_model(c, unmap.iova, unmap.size, false);
 		want = model < 0 ? V_EINVAL : V_OK;
 	}
+	/* The kernel answers with the bytes unmapped in size */
+	size = unmap.size;
 	if (judge(OP_VFIO_UNMAP, ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &unmap), want,
 		  "container %d iova %#llx+%#llx flags %#x", (int)(c - cont),
 		  (unsigned long long)unmap.iova, (unsigned long long)size,
@@ -1864,7 +1879,7 @@ static void op_vfio_unmap(void)
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL)
 		c->nareas = 0;
 	else if (c->precise)
-		vfio_unmap_model(c, unmap.iova, unmap.size, true);
+		vfio_unmap_model(c, unmap.iova, size, true);
 }
 
 static void op_vfio_device_fd(void)
@@ -2043,6 +2058,8 @@ static void op_cdev_attach(void)
 		want = V_EINVAL;
 	else if (g->cdev_gen != ctx_gen)
 		return;		/* bound to an iommufd closed since */
+	else if ((is(pt, K_HWPT) || is(pt, K_NESTED)) && !obj(pt)->vtd)
+		want = V_EINVAL;	/* a mock IOMMU's domain */
 	else if (is(pt, K_IOAS) || is(pt, K_HWPT) || is(pt, K_NESTED))
 		want = V_ANY;	/* the real IOMMU decides */
 	else
@@ -2199,8 +2216,8 @@ int main(int argc, char **argv)
 	const char *dev = NULL, *refused = NULL;
 	double limit = 30, start, took;
 	unsigned int w, sum = 0;
+	int opt, i, kmsg;
 	bool destroy;
-	int opt, i;
 	enum op op;
 
 	seed = 0x10af0221;
@@ -2228,9 +2245,15 @@ int main(int argc, char **argv)
 			die_usage(argv[0]);
 		}
 	}
+	/* Line by line: a panic must not swallow what came before it */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("seed %#llx iterations %lu time limit %.0f s\n",
 	       (unsigned long long)seed, iterations, limit);
-	fflush(stdout);
+	/* And in the kernel log, next to whatever the kernel says */
+	kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (kmsg >= 0)
+		dprintf(kmsg, "iommu-fuzz: seed %#llx iterations %lu\n",
+			(unsigned long long)seed, iterations);
 	rng = seed;
 
 	arena = mmap(NULL, ARENA_LEN + PG, PROT_READ | PROT_WRITE,
@@ -2264,6 +2287,8 @@ int main(int argc, char **argv)
 
 	start = now();
 	for (iter = 0; iter < iterations && now() - start < limit; iter++) {
+		if (kmsg >= 0 && iter && !(iter % 5000))
+			dprintf(kmsg, "iommu-fuzz: iteration %lu\n", iter);
 		w = below(sum);
 		for (op = 0; op < NR_OPS; op++) {
 			if (!dev && ops[op].vfio)
@@ -2280,6 +2305,10 @@ int main(int argc, char **argv)
 	printf("%lu iterations in %.1f s, %d objects live; teardown: %s\n", iter,
 	       took, nlive, destroy ? "destroy each, then close" : "close all");
 	teardown(destroy);
+	if (kmsg >= 0) {
+		dprintf(kmsg, "iommu-fuzz: done, %lu unexpected\n", unexpected);
+		close(kmsg);
+	}
 
 	printf("%-32s %7s %7s %7s %5s\n", "operation", "calls", "ok", "refused",
 	       "unexp");
