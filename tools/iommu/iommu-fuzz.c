@@ -92,7 +92,7 @@ enum op {
 	OP_VFIO_GROUP, OP_VFIO_STATUS, OP_VFIO_SET_CONTAINER,
 	OP_VFIO_UNSET_CONTAINER, OP_VFIO_SET_IOMMU, OP_VFIO_MAP,
 	OP_VFIO_UNMAP, OP_VFIO_DEVICE_FD, OP_VFIO_DEVICE, OP_VFIO_CDEV,
-	OP_CDEV_BIND, OP_CDEV_ATTACH,
+	OP_CDEV_BIND, OP_CDEV_ATTACH, OP_VFIO_SETUP,
 	OP_TEARDOWN,
 	NR_OPS,
 };
@@ -129,6 +129,7 @@ static const struct {
 	[OP_VFIO_CDEV] = { "open/close vfio cdev", 2, true },
 	[OP_CDEV_BIND] = { "VFIO_DEVICE_BIND_IOMMUFD", 2, true },
 	[OP_CDEV_ATTACH] = { "VFIO_DEVICE_ATTACH_IOMMUFD_PT", 2, true },
+	[OP_VFIO_SETUP] = { "VFIO set-up steps (counted above)", 3, true },
 	[OP_TEARDOWN] = { "teardown", 0 },
 };
 
@@ -659,7 +660,7 @@ static void op_mock_dev(void)
 		return;
 	/* Both layouts have the IDs at the same place */
 	if (obj(cmd.mock_domain.out_hwpt_id)->vtd)
-		mismatch(OP_MOCK_DEV, "mock device on the VT-d HWPT %u",
+		mismatch(OP_MOCK_DEV, "mock device on the VFIO device's HWPT %u",
 			 cmd.mock_domain.out_hwpt_id);
 	if (!is(pt, K_IOAS) && cmd.mock_domain.out_hwpt_id != pt)
 		mismatch(OP_MOCK_DEV, "attached to %u, asked for %u (%s)",
@@ -728,7 +729,7 @@ static void op_replace(void)
 		return;
 	}
 	if (obj(cmd.mock_domain_replace.pt_id)->vtd)
-		mismatch(OP_REPLACE, "mock device on the VT-d HWPT %u",
+		mismatch(OP_REPLACE, "mock device on the VFIO device's HWPT %u",
 			 cmd.mock_domain_replace.pt_id);
 	old = obj(cmd.id)->hwpt;
 	model_attach(cmd.mock_domain_replace.pt_id, ioas);
@@ -743,9 +744,9 @@ static void op_hwpt_alloc(void)
 		struct iommu_hwpt_selftest cfg;
 		__u8 tail[64];
 	} data = { .cfg = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT } };
+	/* The mock driver gets FAULT_ID_VALID too, and refuses it */
 	const __u32 valid = IOMMU_HWPT_ALLOC_NEST_PARENT |
-			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
-			    IOMMU_HWPT_FAULT_ID_VALID;
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
 	enum shape shape = pick_shape(true);
 	struct obj *dev, *pt;
@@ -796,9 +797,7 @@ static void op_hwpt_alloc(void)
 	else if (pt->kind == K_IOAS)
 		want = cmd.flags & ~valid || cmd.data_len ||
 		       (cmd.flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING &&
-			dev->no_dirty) ||
-		       (cmd.flags & IOMMU_HWPT_FAULT_ID_VALID &&
-			cmd.flags & IOMMU_HWPT_ALLOC_NEST_PARENT) ? V_EOPNOTSUPP :
+			dev->no_dirty) ? V_EOPNOTSUPP :
 		       pt->wild ? V_ANY : V_OK;
 	else if (pt->kind == K_HWPT)
 		want = cmd.flags & ~IOMMU_HWPT_FAULT_ID_VALID || !cmd.data_len ?
@@ -807,7 +806,7 @@ static void op_hwpt_alloc(void)
 		       cmd.data_len < sizeof(data.cfg) ? V_EINVAL : V_OK;
 	else
 		want = V_EINVAL;
-	/* Allocated, then the fault object fault_id (0) is not found */
+	/* A nested one is allocated, then fault_id (0) is not found */
 	if (want == V_OK && cmd.flags & IOMMU_HWPT_FAULT_ID_VALID)
 		want = V_ENOENT;
 	if (want & V_OK && nlive > MAX_LIVE)
@@ -1493,7 +1492,7 @@ static void op_vfio_group(void)
 	int fd;
 
 	if (g->fd >= 0) {
-		if (!chance(30))
+		if (!chance(15))
 			return;
 		judge(OP_VFIO_GROUP, close(g->fd), V_OK, "close group %d", g->id);
 		g->fd = -1;
@@ -1619,7 +1618,7 @@ static void op_vfio_unset_container(void)
 	struct group *g = pick_open_group();
 	unsigned int want;
 
-	if (!g)
+	if (!g || chance(50))
 		return;
 	if (g->mode == G_NONE)
 		want = V_EINVAL;
@@ -1646,6 +1645,11 @@ static void op_vfio_set_iommu(void)
 
 	if (!c)
 		return;
+	/* Mostly the one with a group, and a type it takes */
+	if (chance(70) && !c->groups && cont[c == cont].fd >= 0)
+		c = &cont[c == cont];
+	if (chance(50))
+		type = VFIO_TYPE1v2_IOMMU;
 	if (!c->groups || c->iommu)
 		want = V_EINVAL;
 	else if (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU)
@@ -1664,6 +1668,60 @@ static void op_vfio_set_iommu(void)
 	c->nareas = 0;
 	/* Only v2 has unmap semantics cheap to model */
 	c->precise = type == VFIO_TYPE1v2_IOMMU;
+}
+
+/*
+ * The way a VMM goes, one step per call: container, group, the group in
+ * the container, type1v2.  Random calls alone seldom get that deep.
+ */
+static void op_vfio_setup(void)
+{
+	struct group *g = &groups[0];
+	struct container *c = &cont[0];
+	unsigned int want;
+	char path[64];
+	int fd;
+
+	if (c->fd < 0 && !c->groups) {
+		fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+		judge(OP_VFIO_CONTAINER, fd, V_OK, "open container 0");
+		if (fd < 0)
+			return;
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->precise = true;
+		return;
+	}
+	if (g->fd < 0) {
+		if (group_file_alive(g) || g->cdev_bound)
+			return;
+		snprintf(path, sizeof(path), "/dev/vfio/%d", g->id);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		judge(OP_VFIO_GROUP, fd, V_OK, "open group %d", g->id);
+		g->fd = fd;
+		return;
+	}
+	if (g->mode == G_NONE && c->fd >= 0) {
+		want = group_claimed(g) ? V_EBUSY | V_EPERM : V_OK;
+		if (judge(OP_VFIO_SET_CONTAINER,
+			  ioctl(g->fd, VFIO_GROUP_SET_CONTAINER, &c->fd), want,
+			  "group %d to container 0", g->id) != V_OK)
+			return;
+		g->mode = G_CONTAINER;
+		g->container = 0;
+		c->groups++;
+		return;
+	}
+	c = &cont[g->container];
+	if (g->mode != G_CONTAINER || c->iommu || c->fd < 0)
+		return;
+	fd = ioctl(c->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	if (judge(OP_VFIO_SET_IOMMU, fd, V_OK, "container %d type1v2",
+		  (int)(c - cont)) != V_OK)
+		return;
+	c->iommu = VFIO_TYPE1v2_IOMMU;
+	c->nareas = 0;
+	c->precise = true;
 }
 
 static void op_vfio_map(void)
@@ -2076,7 +2134,7 @@ static void op_cdev_attach(void)
 	}
 	if ((is(at.pt_id, K_HWPT) || is(at.pt_id, K_NESTED)) &&
 	    !obj(at.pt_id)->vtd)
-		mismatch(OP_CDEV_ATTACH, "VT-d device on the mock HWPT %u",
+		mismatch(OP_CDEV_ATTACH, "the VFIO device on the mock HWPT %u",
 			 at.pt_id);
 	model_attach(at.pt_id, ioas);
 	obj(at.pt_id)->vtd = true;
@@ -2190,6 +2248,7 @@ static void (*const run[NR_OPS])(void) = {
 	[OP_VFIO_CDEV] = op_vfio_cdev,
 	[OP_CDEV_BIND] = op_cdev_bind,
 	[OP_CDEV_ATTACH] = op_cdev_attach,
+	[OP_VFIO_SETUP] = op_vfio_setup,
 };
 
 static void die_usage(const char *prog)
