@@ -105,9 +105,11 @@ fuzz_boot() {
 	# As boot_matrix: QEMU's virtio-iommu does not isolate MSIs.
 	[ "$iommu" != virtio ] ||
 		args="vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"
+	# The fuzzer stops at its own time cap (30 s); the boot at this one.
 	# shellcheck disable=SC2086
-	BOOT_TIMEOUT=${FUZZ_TIMEOUT:-240} try "fuzz $iommu ($CORE)" "$H/boot.sh" "$iommu-fuzz" "$kernel" "$initrd" \
-		"$iommu" fuzz $args ${FUZZ_ARGS:-}
+	BOOT_TIMEOUT=${FUZZ_TIMEOUT:-240} try "fuzz $iommu ($CORE)" \
+		"$H/boot.sh" "$iommu-fuzz" "$kernel" "$initrd" "$iommu" fuzz \
+		$args ${FUZZ_ARGS:-}
 }
 
 must deps "$H/deps.sh"

@@ -47,7 +47,7 @@ test_fuzz() {
 	seed=$(param iommutest.seed)
 	iterations=$(param iommutest.fuzz_iterations)
 	seconds=$(param iommutest.fuzz_seconds)
-	set -- -s "${seed:-0x10af0221}" -n "${iterations:-3000}" -t "${seconds:-40}"
+	set -- -s "${seed:-0x10af0221}" -n "${iterations:-60000}" -t "${seconds:-30}"
 	[ ! -f /tmp/disk_bdf ] || set -- "$@" -d "$(cat /tmp/disk_bdf)"
 	[ ! -f /tmp/refused_bdf ] || set -- "$@" -r "$(cat /tmp/refused_bdf)"
 	echo "iommu-fuzz $*"

@@ -2271,7 +2271,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long iterations = 2000, total = 0;
+	unsigned long iterations = 60000, total = 0;
 	const char *dev = NULL, *refused = NULL;
 	double limit = 30, start, took;
 	unsigned int w, sum = 0;
