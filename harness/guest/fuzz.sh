@@ -10,7 +10,8 @@
 # The run is bounded and reproducible: seed, iterations and a time cap come
 # from the command line (iommutest.seed=, iommutest.fuzz_iterations=,
 # iommutest.fuzz_seconds=) with fixed defaults; the seed and the number of
-# iterations done are printed, so "iommu-fuzz -s SEED -n N" replays a run.
+# iterations done are printed, so "iommu-fuzz -s SEED -n N" replays a run,
+# and iommutest.fuzz_verbose=1 prints every call.
 . /tests/common.sh
 
 TESTS="bind_vfio fuzz back_to_kernel_driver kmemleak"
@@ -50,6 +51,8 @@ test_fuzz() {
 	set -- -s "${seed:-0x10af0221}" -n "${iterations:-60000}" -t "${seconds:-30}"
 	[ ! -f /tmp/disk_bdf ] || set -- "$@" -d "$(cat /tmp/disk_bdf)"
 	[ ! -f /tmp/refused_bdf ] || set -- "$@" -r "$(cat /tmp/refused_bdf)"
+	# Every call and its answer, to replay a failure (long)
+	[ -z "$(param iommutest.fuzz_verbose)" ] || set -- "$@" -v
 	echo "iommu-fuzz $*"
 	read -r start _ </proc/uptime
 	# Straight to the KTAP port: if the kernel dies, the seed and the

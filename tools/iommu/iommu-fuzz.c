@@ -419,12 +419,18 @@ static void model_new(__u32 id, enum kind kind, enum op op)
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
 	nlive++;
+	if (verbose)
+		printf("%lu   model: %u is a new %s\n", iter, id, kind_names[kind]);
 }
 
 static void model_free(__u32 id)
 {
 	if (id && id < MAX_ID && objs[id].kind != K_FREE) {
-		objs[id].kind = K_FREE;
+		if (verbose)
+			printf("%lu   model: %u (%s) is gone\n", iter, id,
+			       kind_names[objs[id].kind]);
+		/* Nothing of it may linger: checks read the fields */
+		memset(&objs[id], 0, sizeof(objs[id]));
 		nlive--;
 	}
 }
@@ -463,6 +469,17 @@ static __u32 pick_id(enum kind kind)
 		/* Low IDs: free ones and recently freed ones */
 		return 1 + (start % 64);
 	}
+}
+
+/* The @nth lowest ID the kernel would allocate next (xa_alloc) */
+static __u32 free_id(unsigned int nth)
+{
+	__u32 id;
+
+	for (id = 1; id < MAX_ID; id++)
+		if (objs[id].kind == K_FREE && !--nth)
+			return id;
+	return 0;
 }
 
 /* A live object of @kind for which @pred(o, arg) holds, or 0 */
@@ -504,6 +521,9 @@ static void model_attach(__u32 hwpt, __u32 ioas)
 		obj(ioas)->users++;
 	}
 	obj(hwpt)->users++;
+	if (verbose)
+		printf("%lu   model: attached to %u, %d user(s)\n", iter, hwpt,
+		       obj(hwpt)->users);
 }
 
 static void model_detach(__u32 hwpt)
@@ -511,6 +531,9 @@ static void model_detach(__u32 hwpt)
 	struct obj *h = obj(hwpt);
 
 	h->users--;
+	if (verbose)
+		printf("%lu   model: detached from %u, %d user(s)\n", iter, hwpt,
+		       h->users);
 	if (h->kind == K_HWPT && h->auto_dom && !h->users) {
 		obj(h->on)->users--;
 		model_free(hwpt);
@@ -642,7 +665,11 @@ static void op_mock_dev(void)
 		      MOCK_FLAGS_DEVICE_HUGE_IOVA))
 		want = V_EINVAL;
 	else if (is(pt, K_FREE))
-		want = V_ENOENT;
+		/*
+		 * The mock device's object and its device (finalized) take
+		 * the two lowest free IDs before the attach looks @pt up.
+		 */
+		want = pt == free_id(2) ? V_EINVAL : V_ENOENT;
 	else if (is(pt, K_IOAS))
 		want = wild ? V_ANY : V_OK;
 	else if (is(pt, K_HWPT) || is(pt, K_NESTED))
@@ -739,7 +766,7 @@ static void op_replace(void)
 
 static void op_hwpt_alloc(void)
 {
-	/* A zero tail: a longer data_len is fine */
+	/* A zero tail: a longer data_len reads zeroes (and is refused) */
 	struct {
 		struct iommu_hwpt_selftest cfg;
 		__u8 tail[64];
@@ -803,7 +830,8 @@ static void op_hwpt_alloc(void)
 		want = cmd.flags & ~IOMMU_HWPT_FAULT_ID_VALID || !cmd.data_len ?
 		       V_EOPNOTSUPP :
 		       pt->auto_dom || !pt->parent || pt->vtd ? V_EINVAL :
-		       cmd.data_len < sizeof(data.cfg) ? V_EINVAL : V_OK;
+		       /* iommu_copy_struct_from_user(): no longer than ours */
+		       cmd.data_len != sizeof(data.cfg) ? V_EINVAL : V_OK;
 	else
 		want = V_EINVAL;
 	/* A nested one is allocated, then fault_id (0) is not found */
@@ -2261,6 +2289,22 @@ static void die_usage(const char *prog)
 	exit(2);
 }
 
+/*
+ * At fixed addresses: iommufd aligns automatic IOVAs like the user address,
+ * so with ASLR the same seed would not give the same run.
+ */
+static void *map_at(unsigned long addr, size_t len, int prot)
+{
+	void *p = mmap((void *)addr, len, prot,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED || p != (void *)addr) {
+		fprintf(stderr, "mmap at %#lx: %s\n", addr, strerror(errno));
+		exit(1);
+	}
+	return p;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -2315,16 +2359,10 @@ int main(int argc, char **argv)
 			(unsigned long long)seed, iterations);
 	rng = seed;
 
-	arena = mmap(NULL, ARENA_LEN + PG, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	dmabuf = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	holes = mmap(NULL, BUF_LEN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-		     -1, 0);
-	if (arena == MAP_FAILED || dmabuf == MAP_FAILED || holes == MAP_FAILED) {
-		perror("mmap");
-		return 1;
-	}
+	/* Below 2^38: inside every arm64 VA size as well */
+	arena = map_at(0x3000000000UL, ARENA_LEN + PG, PROT_READ | PROT_WRITE);
+	dmabuf = map_at(0x3010000000UL, BUF_LEN, PROT_READ | PROT_WRITE);
+	holes = map_at(0x3020000000UL, BUF_LEN, PROT_NONE);
 	mprotect(arena + ARENA_LEN, PG, PROT_NONE);
 	memset(dmabuf, 0xa5, BUF_LEN);
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
