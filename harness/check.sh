@@ -51,6 +51,13 @@ run_core() {
 		for iommu in intel amd virtio; do
 			boot_matrix "" "$kernel" "$initrd" "$iommu"
 		done
+		# The fuzzer's mock devices need our core's private bus IOMMU
+		# next to the real one (the base's core would hand them to it).
+		if [ "$core" = ours ]; then
+			for iommu in intel amd virtio; do
+				fuzz_boot "" "$kernel" "$initrd" "$iommu"
+			done
+		fi
 	fi
 	# Ours gives a private bus (the selftest's mock) its own IOMMU, so
 	# the selftests run with the VT-d driver up, as on a host.  The base's
@@ -117,6 +124,24 @@ run_debug() {
 	try "debug iommufd selftests ($CORE)" "$H/boot.sh" \
 		debug-iommufd-selftests "$kernel" "$initrd" intel iommufd \
 		hugepages=128 kunit.enable=0
+	fuzz_boot debug "$kernel" "$initrd" intel kunit.enable=0
+}
+
+# fuzz_boot TAG KERNEL INITRD IOMMU [ARG...]: iommu-fuzz (guest/fuzz.sh)
+# on the vIOMMU ioctls and on VFIO with the disk, a fixed seed, iterations
+# and time cap (iommutest.seed= and friends override them), then the
+# disk's checksum.  TAG and ARGs as for boot_matrix.
+fuzz_boot() {
+	local tag=${1:+$1-} label=${1:+$1 } kernel=$2 initrd=$3 iommu=$4 args=
+	shift 4
+	# As boot_matrix: QEMU's virtio-iommu does not isolate MSIs.
+	[ "$iommu" != virtio ] ||
+		args="vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"
+	# The fuzzer stops at its own time cap (30 s); the boot at this one.
+	# shellcheck disable=SC2086
+	BOOT_TIMEOUT=${FUZZ_TIMEOUT:-240} try "${label}fuzz $iommu ($CORE)" \
+		"$H/boot.sh" "$tag$iommu-fuzz" "$kernel" "$initrd" "$iommu" fuzz \
+		$args ${FUZZ_ARGS:-} "$@"
 }
 
 must deps "$H/deps.sh"

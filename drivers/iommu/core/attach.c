@@ -166,6 +166,32 @@ int __iommu_attach_new_member(struct iommu_group *group, struct device *dev)
 }
 
 /**
+ * __iommu_group_domain_fits() - Check a caller's domain against a group
+ * @group: the group
+ * @domain: the domain
+ *
+ * A driver's attach_dev() takes the domains of its own ops only: a caller
+ * (iommufd) may hold domains of several IOMMU drivers.
+ *
+ * Context: group->mutex held.
+ * Return: 0; -ENODEV for an empty group; -EINVAL if @domain was not
+ * allocated through the ops of the group's devices.
+ */
+int __iommu_group_domain_fits(struct iommu_group *group,
+			      struct iommu_domain *domain)
+{
+	const struct iommu_ops *ops;
+
+	lockdep_assert_held(&group->mutex);
+	if (!group->nr_devices)
+		return -ENODEV;
+	ops = __iommu_group_ops(group);
+	if (!ops || ops != domain->owner)
+		return -EINVAL;
+	return 0;
+}
+
+/**
  * __iommu_attach_group() - Attach a caller's domain to a group
  * @domain: a domain allocated through the ops of the group's devices
  * @group: the group, on a core domain
@@ -178,17 +204,15 @@ int __iommu_attach_new_member(struct iommu_group *group, struct device *dev)
 int __iommu_attach_group(struct iommu_domain *domain,
 			 struct iommu_group *group)
 {
-	struct device *dev;
+	int ret;
 
 	lockdep_assert_held(&group->mutex);
 	if (group->domain && group->domain != group->default_domain &&
 	    group->domain != group->blocking_domain)
 		return -EBUSY;
-	if (!group->nr_devices)
-		return -ENODEV;
-	dev = __iommu_group_any_dev(group);
-	if (!dev_has_iommu(dev) || dev_iommu_ops(dev) != domain->owner)
-		return -EINVAL;
+	ret = __iommu_group_domain_fits(group, domain);
+	if (ret)
+		return ret;
 	return __iommu_group_set_domain(group, domain, 0);
 }
 
@@ -276,14 +300,20 @@ EXPORT_SYMBOL_GPL(iommu_detach_device);
  * in between.  For iommufd.
  *
  * Context: Process context. Takes group->mutex.
- * Return: 0, or an errno with the group on its previous domain.
+ * Return: 0, or an errno with the group on its previous domain: -EINVAL
+ * for a domain of another IOMMU driver (see __iommu_group_domain_fits()).
  */
 int iommu_group_replace_domain(struct iommu_group *group,
 			       struct iommu_domain *new_domain)
 {
+	int ret;
+
 	if (!new_domain)
 		return -EINVAL;
 	guard(mutex)(&group->mutex);
+	ret = __iommu_group_domain_fits(group, new_domain);
+	if (ret)
+		return ret;
 	return __iommu_group_set_domain(group, new_domain, 0);
 }
 EXPORT_SYMBOL_NS_GPL(iommu_group_replace_domain, IOMMUFD_INTERNAL);

@@ -140,6 +140,8 @@ int __iommu_group_set_domain(struct iommu_group *group,
 			     struct iommu_domain *new_domain,
 			     unsigned int flags);
 void __iommu_group_set_core_domain(struct iommu_group *group);
+int __iommu_group_domain_fits(struct iommu_group *group,
+			      struct iommu_domain *domain);
 int __iommu_attach_group(struct iommu_domain *domain,
 			 struct iommu_group *group);
 int __iommu_attach_new_member(struct iommu_group *group, struct device *dev);

@@ -255,7 +255,8 @@ EXPORT_SYMBOL_NS_GPL(iommu_detach_group_handle, IOMMUFD_INTERNAL);
  * @handle: replaces the handle at IOMMU_NO_PASID, or NULL to leave it
  *
  * Context: Process context. Takes group->mutex.
- * Return: 0, or an errno with nothing changed.
+ * Return: 0, or an errno with nothing changed: -EINVAL for a domain of
+ * another IOMMU driver (see __iommu_group_domain_fits()).
  */
 int iommu_replace_group_handle(struct iommu_group *group,
 			       struct iommu_domain *new_domain,
@@ -266,6 +267,9 @@ int iommu_replace_group_handle(struct iommu_group *group,
 	if (!new_domain)
 		return -EINVAL;
 	guard(mutex)(&group->mutex);
+	ret = __iommu_group_domain_fits(group, new_domain);
+	if (ret)
+		return ret;
 	/* Reserve the slot first so that storing the handle cannot fail. */
 	ret = handle ? xa_reserve(&group->pasid_array, IOMMU_NO_PASID,
 				  GFP_KERNEL) : 0;

@@ -92,6 +92,34 @@ static void replace_goes_straight_to_new_domain(struct kunit *test)
 	iommu_detach_group(d2, group);
 }
 
+/*
+ * A caller holding domains of several IOMMU drivers (iommufd) may ask to
+ * replace with the wrong one: refused before any driver sees it.
+ */
+static void replace_refuses_other_drivers_domain(struct kunit *test)
+{
+	struct iommu_mock *mock = iommu_mock_create(test);
+	struct iommu_mock *other = iommu_mock_create(test);
+	struct device *a = iommu_mock_add_device(test, mock, 10, 0);
+	struct device *o = iommu_mock_add_device(test, other, 11, 0);
+	struct iommu_group *group = a->iommu_group;
+	struct iommu_domain *d1 = iommu_mock_paging_domain(test, a);
+	struct iommu_domain *foreign = iommu_mock_paging_domain(test, o);
+	struct iommu_domain *def = iommu_get_domain_for_dev(a);
+
+	if (!HAVE_OUR_CORE)
+		kunit_skip(test, "the base's core hands replace's domain to any driver");
+	KUNIT_ASSERT_EQ(test, 0, iommu_attach_group(d1, group));
+	KUNIT_EXPECT_EQ(test, -EINVAL, iommu_group_replace_domain(group, foreign));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			iommu_replace_group_handle(group, foreign, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(a), d1);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(a)->attached, d1);
+	/* Its driver was not asked: the last attach it saw is d1's. */
+	KUNIT_EXPECT_PTR_EQ(test, iommu_mock_dev(a)->prev_attached, def);
+	iommu_detach_group(d1, group);
+}
+
 static void removal_while_attached_keeps_the_rest(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_create(test);
@@ -274,6 +302,7 @@ static void sysfs_type_change(struct kunit *test)
 static struct kunit_case iommu_core_edge_cases[] = {
 	KUNIT_CASE_PARAM(attach_rolls_back_on_refusal, rollback_gen_params),
 	KUNIT_CASE(replace_goes_straight_to_new_domain),
+	KUNIT_CASE(replace_refuses_other_drivers_domain),
 	KUNIT_CASE(removal_while_attached_keeps_the_rest),
 	KUNIT_CASE(group_lives_as_long_as_its_references),
 	KUNIT_CASE_PARAM(map_rejects_bad_range, bad_map_gen_params),

@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+# fuzz suite: tools/iommu/iommu-fuzz.c throws random sizes, flags, IDs and
+# orders at the iommufd vIOMMU/vDEVICE ioctls (on the selftest's mock
+# IOMMUs) and at the VFIO group/container ioctls (on the virtio disk bound
+# to vfio-pci, and on 00:1f.0, whose group a kernel driver holds), checking
+# each answer against a model of what the kernel must accept or refuse.
+# Then the disk goes back to virtio-pci and must read with the host's
+# checksum; on a debug kernel /init then has kmemleak judge the run.
+#
+# The run is bounded and reproducible: seed, iterations and a time cap come
+# from the command line (iommutest.seed=, iommutest.fuzz_iterations=,
+# iommutest.fuzz_seconds=) with fixed defaults; the seed and the number of
+# iterations done are printed, so "iommu-fuzz -s SEED -n N" replays a run,
+# and iommutest.fuzz_verbose=1 prints every call.
+. /tests/common.sh
+
+TESTS="bind_vfio fuzz back_to_kernel_driver"
+
+VICTIM=0000:00:1f.0
+HOLDER=0000:00:1f.3
+
+# bind BDF DRIVER: move a PCI function to DRIVER ("" for its own match).
+bind() {
+	d=/sys/bus/pci/devices/$1
+	[ -e "$d/driver" ] && echo "$1" >"$d/driver/unbind"
+	echo "$2" >"$d/driver_override"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	drv=$(readlink "$d/driver") || drv=none
+	echo "$1 is now bound to ${drv##*/}"
+	[ -z "$2" ] || [ "${drv##*/}" = "$2" ]
+}
+
+test_bind_vfio() {
+	DISK=$(basename "$(disk_pci_dev vda)")
+	echo "$DISK" >/tmp/disk_bdf
+	bind "$DISK" vfio-pci || return 1
+	# A group that is never viable: one function bound to vfio-pci, the
+	# other to a kernel driver.
+	if [ -e "/sys/bus/pci/devices/$HOLDER/driver" ] &&
+	    [ -e "/sys/bus/pci/devices/$VICTIM" ]; then
+		bind "$VICTIM" vfio-pci && echo "$VICTIM" >/tmp/refused_bdf
+	fi
+	lsiommu
+}
+
+test_fuzz() {
+	[ -c /dev/iommu ] || { echo "SKIP: no /dev/iommu (CONFIG_IOMMUFD)"; return 77; }
+	seed=$(param iommutest.seed)
+	iterations=$(param iommutest.fuzz_iterations)
+	seconds=$(param iommutest.fuzz_seconds)
+	set -- -s "${seed:-0x10af0221}" -n "${iterations:-60000}" -t "${seconds:-30}"
+	[ ! -f /tmp/disk_bdf ] || set -- "$@" -d "$(cat /tmp/disk_bdf)"
+	[ ! -f /tmp/refused_bdf ] || set -- "$@" -r "$(cat /tmp/refused_bdf)"
+	# Every call and its answer, to replay a failure (long)
+	[ -z "$(param iommutest.fuzz_verbose)" ] || set -- "$@" -v
+	echo "iommu-fuzz $*"
+	read -r start _ </proc/uptime
+	# Straight to the KTAP port: if the kernel dies, the seed and the
+	# last lines are there already.
+	{ iommu-fuzz "$@"; echo $? >/tmp/fuzz.rc; } 2>&1 | sed 's/^/# /' >&3
+	rc=$(cat /tmp/fuzz.rc 2>/dev/null) || rc=1
+	read -r end _ </proc/uptime
+	echo "iommu-fuzz: exit status $rc after $(echo "$start $end" | awk '{ printf "%.1f", $2 - $1 }') s"
+	return $rc
+}
+
+test_back_to_kernel_driver() {
+	[ -f /tmp/disk_bdf ] || fail "the disk was not bound to vfio-pci" || return 1
+	DISK=$(cat /tmp/disk_bdf)
+	[ ! -f /tmp/refused_bdf ] || bind "$(cat /tmp/refused_bdf)" "" >/dev/null
+	bind "$DISK" "" || return 1
+	for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 1; done
+	[ -b /dev/vda ] || fail "no /dev/vda after rebinding" || return 1
+	! our_core || cat "/sys/bus/pci/devices/$DISK/iommu_group/dma_owner"
+	got=$(sha256sum /dev/vda | cut -d' ' -f1)
+	[ "$got" = "$(param iommutest.sha256)" ] ||
+		fail "disk reads $got after the fuzzing, host says $(param iommutest.sha256)"
+}
