@@ -281,7 +281,16 @@ static void prep_identity_default(struct fail_ctx *c)
 	KUNIT_ASSERT_EQ(c->test, 0, store_type(c, "identity"));
 }
 
-/* To DMA: the one direction that allocates (identity is static). */
+/* Start from DMA whatever the policy, so that it is the type to return to. */
+static void setup_dma_default(struct fail_ctx *c)
+{
+	KUNIT_ASSERT_EQ(c->test, 0, store_type(c, "DMA"));
+}
+
+/*
+ * Back to DMA, the direction that allocates (identity domains are static).
+ * Not "auto": under a lazy policy a failed DMA-FQ domain falls back to DMA.
+ */
 static int call_type_dma(struct fail_ctx *c)
 {
 	return store_type(c, "DMA");
@@ -298,6 +307,7 @@ static void check_dma_default(struct fail_ctx *c)
 
 struct fail_path {
 	const char *name;
+	void (*setup)(struct fail_ctx *c);	/* of the fixture, once */
 	void (*prepare)(struct fail_ctx *c);
 	int (*call)(struct fail_ctx *c);
 	void (*check)(struct fail_ctx *c);	/* after a success */
@@ -310,27 +320,38 @@ struct fail_path {
 };
 
 static const struct fail_path fail_paths[] = {
-	{ "probe-new-group", prep_new_group, call_probe, check_probed,
-	  NULL, remove_new_dev, .must_fail = true },
-	{ "probe-join-group", prep_join_group, call_probe, check_probed,
-	  NULL, remove_new_dev, .must_fail = true },
-	{ "probe-identity", prep_identity, call_probe, check_probed,
-	  NULL, remove_new_dev, .must_fail = true },
-	{ "paging-domain-alloc", NULL, call_domain_alloc, check_domain,
-	  free_domain, .must_fail = true },
-	{ "attach-group", NULL, call_attach, check_on_dom1, detach_dom1 },
-	{ "replace-domain", prep_on_dom2, call_replace, check_on_dom1,
-	  detach_dom1 },
+	{ .name = "probe-new-group", .prepare = prep_new_group,
+	  .call = call_probe, .check = check_probed,
+	  .cleanup = remove_new_dev, .must_fail = true },
+	{ .name = "probe-join-group", .prepare = prep_join_group,
+	  .call = call_probe, .check = check_probed,
+	  .cleanup = remove_new_dev, .must_fail = true },
+	{ .name = "probe-identity", .prepare = prep_identity,
+	  .call = call_probe, .check = check_probed,
+	  .cleanup = remove_new_dev, .must_fail = true },
+	{ .name = "paging-domain-alloc", .call = call_domain_alloc,
+	  .check = check_domain, .undo = free_domain, .must_fail = true },
+	{ .name = "attach-group", .call = call_attach,
+	  .check = check_on_dom1, .undo = detach_dom1 },
+	{ .name = "replace-domain", .prepare = prep_on_dom2,
+	  .call = call_replace, .check = check_on_dom1, .undo = detach_dom1 },
 	/* The xarray retries a failed node allocation outside its lock. */
-	{ "attach-pasid", NULL, call_attach_pasid, check_pasid, detach_pasid },
-	{ "claim", NULL, call_claim, check_claimed, release },
-	{ "claim-paging-blocking", NULL, call_claim, check_claimed, release,
-	  .must_fail = true, .no_blocked_domain = true, .domains_kept = 1 },
-	{ "group-claim", NULL, call_group_claim, check_claimed, group_release },
-	{ "release", prep_claimed, call_release, check_released },
-	{ "use-dma-api", NULL, call_use_dma_api, NULL, unuse_dma_api },
-	{ "default-domain-type", prep_identity_default, call_type_dma,
-	  check_dma_default, .must_fail = true },
+	{ .name = "attach-pasid", .call = call_attach_pasid,
+	  .check = check_pasid, .undo = detach_pasid },
+	{ .name = "claim", .call = call_claim, .check = check_claimed,
+	  .undo = release },
+	{ .name = "claim-paging-blocking", .call = call_claim,
+	  .check = check_claimed, .undo = release, .must_fail = true,
+	  .no_blocked_domain = true, .domains_kept = 1 },
+	{ .name = "group-claim", .call = call_group_claim,
+	  .check = check_claimed, .undo = group_release },
+	{ .name = "release", .prepare = prep_claimed, .call = call_release,
+	  .check = check_released },
+	{ .name = "use-dma-api", .call = call_use_dma_api,
+	  .undo = unuse_dma_api },
+	{ .name = "default-domain-type", .setup = setup_dma_default,
+	  .prepare = prep_identity_default, .call = call_type_dma,
+	  .check = check_dma_default, .must_fail = true },
 };
 
 KUNIT_ARRAY_PARAM_DESC(fail_path, fail_paths, name);
@@ -353,6 +374,8 @@ static void fail_ctx_init(struct kunit *test, struct fail_ctx *c,
 	KUNIT_ASSERT_NOT_NULL(test, c->group);
 	c->dom1 = iommu_mock_paging_domain(test, c->a);
 	c->dom2 = iommu_mock_paging_domain(test, c->a);
+	if (p->setup)
+		p->setup(c);
 }
 
 /* One round with the nth allocation failing: 0 once the call got through. */
@@ -401,7 +424,7 @@ static void fail_nth_core_path(struct kunit *test)
 		else if (left)
 			break;
 	}
-	kunit_info(test, "%s: failed allocations 1 to %u in turn: %u returned -ENOMEM, the others were retried inside",
+	kunit_info(test, "%s: %u allocation(s) failed in turn: %u returned -ENOMEM, the others were retried inside",
 		   p->name, nth - 1, failed);
 	KUNIT_EXPECT_LE(test, nth, FAIL_NTH_LIMIT);
 	if (p->must_fail)
