@@ -330,6 +330,18 @@ def cover(top, patch, out):
     subs["@CHECKPATCH@"] = open(cp).read().rstrip("\n") if os.path.exists(cp) \
         else "  (not run yet: `make series-check` runs it on every patch)"
 
+    exc = os.path.join(top, "series", "checkpatch-exceptions")
+    items = []
+    for line in open(exc) if os.path.exists(exc) else []:
+        if line.startswith("#") or not line.strip():
+            continue
+        if line[0].isspace():
+            items[-1] += "\n    " + line.strip()
+        else:
+            path, kind = line.split()
+            items.append(f"  - {kind} in {path}:")
+    subs["@EXCEPTIONS@"] = "\n".join(items) if items else "  (none)"
+
     for k, v in subs.items():
         blurb = blurb.replace(k, v)
     with open(patch) as fh:
