@@ -198,8 +198,9 @@ def build(top, repo, base, stage):
                     modes[f] = ls[0]
                     os.makedirs(os.path.dirname(os.path.join(scratch, f)),
                                 exist_ok=True)
-                    with open(os.path.join(scratch, f), "w") as out:
-                        out.write(git("cat-file", "blob", ls[1]))
+                    with open(os.path.join(scratch, f), "wb") as out:
+                        subprocess.run(["git", "cat-file", "blob", ls[1]],
+                                       env=git.env, stdout=out, check=True)
                 r = subprocess.run(["patch", "-s", "-p1", "-d", scratch,
                                     "--no-backup-if-mismatch", "-F0", "-i",
                                     pfile], text=True, capture_output=True)
@@ -346,6 +347,15 @@ def cover(top, patch, out):
         blurb = blurb.replace(k, v)
     with open(patch) as fh:
         text = fh.read()
+    # The letter's sender and date are the series', not those of whoever
+    # ran git format-patch when.
+    head, sep, rest = text.partition("\n\n")
+    head = re.sub(r"^From: .*(\n .*)*", lambda m: f"From: {AUTHOR}", head,
+                  flags=re.M)
+    head = re.sub(r"^Date: .*", time.strftime(
+        "Date: %a, %-d %b %Y %H:%M:%S +0000", time.gmtime(DATE)), head,
+        flags=re.M)
+    text = head + sep + rest
     if "*** SUBJECT HERE ***" in text:
         text = text.replace("*** SUBJECT HERE ***", subject, 1)
         text = text.replace("*** BLURB HERE ***", blurb, 1)
