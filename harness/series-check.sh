@@ -5,7 +5,10 @@
 # (series-checkpatch.sh), then applies it with git am, patch by patch, to
 # a clean git repository of the base and builds the x86_64 test
 # configuration ("x86_64 boot", plus configs/series.config: the KUnit
-# suites) before the first patch and after every patch.  Last,
+# suites) before the first patch and after every patch, and the
+# user-space programs of harness/guest-programs.list (the iommufd
+# selftests, tools/iommu) after every patch that touches their sources
+# or the UAPI.  Last,
 # scripts/get_maintainer.pl must name a maintainer of ours for every file
 # of ours.
 #
@@ -66,14 +69,43 @@ build() {
 	fi
 }
 
+# programs LABEL: build the user-space programs of
+# harness/guest-programs.list whose sources the repository has by now
+# (the iommufd selftests, iommufd_viommu, tools/iommu) against its UAPI
+# headers, as initramfs.sh does for the guest.
+programs() {
+	local label=$1 hdrs=$WORK/series/hdrs bin=$WORK/series/programs name srcs s ok=0 bad=0
+	mkdir -p "$hdrs" "$bin"
+	make -s -C "$CHK" O="$hdrs" ARCH=x86_64 headers_install >"$dir/$label.programs" 2>&1 ||
+		{ echo "headers_install FAILED"; return 1; }
+	while read -r name srcs; do
+		case "$name" in ''|'#'*) continue ;; esac
+		for s in $srcs; do
+			case "$s" in -*) ;; *) [ -f "$CHK/$s" ] || continue 2 ;; esac
+		done
+		# shellcheck disable=SC2086
+		if (cd "$CHK" && gcc -O2 -Wall -Werror -D_GNU_SOURCE \
+			-I"$CHK/usr/include" -I"$hdrs/usr/include" \
+			-o "$bin/$name" $srcs) >>"$dir/$label.programs" 2>&1; then
+			ok=$((ok + 1))
+		else
+			echo "$name does not build" >>"$dir/$label.programs"
+			bad=$((bad + 1))
+		fi
+	done <"$H/guest-programs.list"
+	if [ $bad -eq 0 ]; then echo "$ok built"; else echo "$bad FAILED"; return 1; fi
+}
+
 mkdir -p "$dir"
 table=$OUT/series-check.txt
 : >"$table.tmp"
-row() { printf '  %-4s  %-14s  %-30s  %s\n' "$@" | tee -a "$table.tmp" >&2; }
-row patch build checkpatch subject
+row() { printf '  %-4s  %-14s  %-10s  %-13s  %s\n' "$@" | tee -a "$table.tmp" >&2; }
+row patch "kernel build" programs checkpatch subject
 
+# The base's own iommufd selftests do not build against its UAPI
+# (patches/0002 and the first patch say why): no programs before it.
 b=$(build 0000 0) || rc=1
-row base "$b" "-" "$BASE_PKG $version"
+row base "$b" "-" "-" "$BASE_PKG $version"
 
 n=0
 for p in "${patches[@]}"; do
@@ -82,13 +114,19 @@ for p in "${patches[@]}"; do
 	subject=$(git -C "$CHK" mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Subject: //p')
 	cp=$(grep "^  $num " "$OUT/series-checkpatch.txt" | awk '{ print $2 "E " $4 "W " $6 "C" }')
 	if ! git -C "$CHK" am -q "$p" >"$dir/$num.am" 2>&1; then
-		row "$num" "git am FAILED" "$cp" "$subject"
+		row "$num" "git am FAILED" - "$cp" "$subject"
 		cat "$dir/$num.am" >&2
 		rc=1
 		break
 	fi
 	b=$(build "$num" "$([ $n -eq ${#patches[@]} ] && echo 1 || echo 0)") || rc=1
-	row "$num" "$b" "$cp" "$subject"
+	# The programs again when the patch touches what they build from.
+	pr=-
+	if [ $n -eq 1 ] || git -C "$CHK" diff --name-only HEAD^ HEAD |
+		grep -qE '^(tools/|include/uapi/|drivers/iommu/iommufd/iommufd_test\.h)'; then
+		pr=$(programs "$num") || rc=1
+	fi
+	row "$num" "$b" "$pr" "$cp" "$subject"
 done
 
 # Every file of ours has one of our maintainers, by get_maintainer.pl.
