@@ -22,6 +22,9 @@ SERIES_OUT=${SERIES_OUT:-$OUT/series}
 [ -d "$BASE" ] || die "no base in $BASE: run harness/deps.sh and harness/base.sh"
 version=$(cat "$WORK/base/.version")
 mkdir -p "$WORK/series" "$OUT"
+# One run at a time on this work directory (the repository, the stage).
+exec 8>"$WORK/series/lock"
+flock 8
 
 # The base, committed once per version.
 if [ "$(git --git-dir="$REPO" config --get series.base 2>/dev/null)" != "$version" ]; then
