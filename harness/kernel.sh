@@ -73,7 +73,9 @@ if [ "$(cat "$bdir/.config-hash" 2>/dev/null)" != "$hash" ] || [ ! -f "$bdir/.co
 fi
 
 t_wait=$(date +%s)
-build_lock
+# BUILD_LOCK_HELD=1: the caller holds the build lock for a run of builds
+# (series-check.sh).
+[ "${BUILD_LOCK_HELD:-0}" = 1 ] || build_lock
 t_build=$(date +%s)
 log "kernel: building $name for CORE=$CORE in $bdir"
 kmake -j"$JOBS" "$target" >"$bdir/build.log" 2>&1 || {

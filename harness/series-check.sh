@@ -16,8 +16,8 @@
 # reset to the base and cleaned on every run (FRESH=1 clones it again),
 # and the build directory (work/series/build) is kept across patches and
 # runs, so each build is incremental: only what a patch touches is
-# rebuilt, with ccache behind it.  Builds take the machine-wide build
-# lock, one at a time.
+# rebuilt, with ccache behind it.  The run takes the machine-wide build
+# lock once, for all its builds.
 #
 # Per patch: out/series-check/NNNN.checkpatch, NNNN.build (kernel.sh's
 # log; build.log of a failed build); the table in out/series-check.txt.
@@ -104,6 +104,12 @@ row patch "kernel build" programs checkpatch subject
 
 # The base's own iommufd selftests do not build against its UAPI
 # (patches/0002 and the first patch say why): no programs before it.
+# The build lock for all the builds in a row: they are incremental and
+# short, and waiting for the lock before each would make the run as long
+# as every other build on the machine.
+log "series-check: waiting for the build lock"
+build_lock
+export BUILD_LOCK_HELD=1
 b=$(build 0000 0) || rc=1
 row base "$b" "-" "-" "$BASE_PKG $version"
 
