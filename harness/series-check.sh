@@ -118,7 +118,8 @@ for p in "${patches[@]}"; do
 	n=$((n + 1))
 	num=$(basename "$p" | cut -c1-4)
 	subject=$(git -C "$CHK" mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Subject: //p')
-	cp=$(grep "^  $num " "$OUT/series-checkpatch.txt" | awk '{ print $2 "E " $4 "W " $6 "C" }')
+	cp=$(grep "^  $num " "$OUT/series-checkpatch.txt" |
+		awk '{ print $2 "E " $4 "W " $6 "C" ($9 == "excepted" ? " " $8 "X" : "") }')
 	if ! git -C "$CHK" am -q "$p" >"$dir/$num.am" 2>&1; then
 		row "$num" "git am FAILED" - "$cp" "$subject"
 		cat "$dir/$num.am" >&2
