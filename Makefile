@@ -4,6 +4,10 @@
 #   make run     build our kernel and boot it under QEMU with an emulated
 #                IOMMU (IOMMU=intel), showing the IOMMU group topology
 #   make check   every test; ends with "N passed, N failed, N skipped"
+#   make series  the kernel series: git format-patch output in out/series/
+#                (series/ describes it, one file per patch)
+#   make series-check  git am the series on the base, build after every
+#                patch, checkpatch --strict each one
 #
 # CORE=stock builds the same configuration with the base's own core.
 
@@ -11,13 +15,19 @@ CORE ?= ours
 IOMMU ?= intel
 export CORE IOMMU
 
-.PHONY: run check deps tree clean distclean
+.PHONY: run check series series-check deps tree clean distclean
 
 run:
 	@harness/run.sh
 
 check:
 	@harness/check.sh
+
+series: deps
+	@harness/series.sh
+
+series-check: deps
+	@harness/series-check.sh
 
 deps:
 	@harness/deps.sh && harness/base.sh
@@ -26,7 +36,7 @@ tree: deps
 	@harness/tree.sh
 
 clean:
-	rm -rf out work/build work/stage-* work/initramfs-*
+	rm -rf out work/build work/stage-* work/initramfs-* work/series/build work/series/check
 
 distclean:
 	rm -rf out work

@@ -151,6 +151,12 @@ log "base: $BASE_PKG $(cat "$WORK/base/.version")"
 run_core "$CORE" full
 [ "$COMPARE" = 0 ] || [ "$CORE" = stock ] || run_core stock compare
 
+# The kernel series (series/): made from the base and the tree just
+# tested, and checkpatch --strict on every patch.  Last, so that its cover
+# letter quotes this run's results.  The build of every patch is make
+# series-check's, not make check's.
+try "checkpatch (series)" "$H/series-checkpatch.sh"
+
 printf '[time] %-32s %4ds\n' total $(($(date +%s) - t0)) >&2
 [ ${#failed_stages[@]} -eq 0 ] || log "failed stages: ${failed_stages[*]}"
 tally

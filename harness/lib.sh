@@ -51,3 +51,48 @@ build_lock() {
 	exec 9>/tmp/iommu-core-build.lock
 	flock -n 9 || { log "waiting for another kernel build to finish"; flock 9; }
 }
+
+# is_core_only PATH: whether harness/core.list names PATH (a path of the
+# repository, such as drivers/iommu/core/probe.c or patches/NNNN-*.patch).
+is_core_only() {
+	local path=$1 pat
+	while read -r pat; do
+		case "$pat" in ''|'#'*) continue ;; esac
+		# shellcheck disable=SC2254
+		case "$path" in $pat) return 0 ;; esac
+	done <"$TOP/harness/core.list"
+	return 1
+}
+
+# overlay_stage DIR CORE: fill the empty directory DIR with every file the
+# overlay for CORE changes: our files copied from the work tree (so
+# uncommitted edits count too), then base files changed by our patches,
+# applied in the order of patches/series.  The overlaid tree is the base
+# with DIR copied over it (tree.sh), and the series ends with that same
+# tree (series.sh checks).
+overlay_stage() {
+	local stage=$1 core=$2 f p
+	wanted() { [ "$core" = ours ] || ! is_core_only "$1"; }
+
+	rm -rf "$stage"
+	mkdir -p "$stage"
+	(cd "$TOP" && { find drivers include Documentation tools -type f 2>/dev/null || true; } | sort) |
+	while read -r f; do
+		wanted "$f" || continue
+		mkdir -p "$stage/$(dirname "$f")"
+		cp "$TOP/$f" "$stage/$f"
+	done
+
+	# Our patches, each against the base or against our copied files.
+	while read -r p; do
+		case "$p" in ''|'#'*) continue ;; esac
+		wanted "patches/$p" || continue
+		[ -f "$TOP/patches/$p" ] || die "patches/series names missing patches/$p"
+		for f in $(lsdiff --strip=1 "$TOP/patches/$p"); do
+			[ -e "$stage/$f" ] || [ ! -e "$BASE/$f" ] ||
+				{ mkdir -p "$stage/$(dirname "$f")"; cp "$BASE/$f" "$stage/$f"; }
+		done
+		patch -s -p1 -d "$stage" --no-backup-if-mismatch -F0 <"$TOP/patches/$p" ||
+			die "patches/$p does not apply"
+	done <"$TOP/patches/series"
+}

@@ -17,46 +17,12 @@
 stage=$WORK/stage
 manifest=$SRC/.overlay-manifest
 
-is_core_only() {
-	local path=$1 pat
-	while read -r pat; do
-		case "$pat" in ''|'#'*) continue ;; esac
-		# shellcheck disable=SC2254
-		case "$path" in $pat) return 0 ;; esac
-	done <"$TOP/harness/core.list"
-	return 1
-}
-
-wanted() { [ "$CORE" = ours ] || ! is_core_only "$1"; }
-
 if [ ! -d "$SRC" ]; then
 	log "tree: creating $SRC"
 	cp -al "$BASE" "$SRC"
 fi
 
-rm -rf "$stage"
-mkdir -p "$stage"
-
-# Our files, from the work tree so uncommitted edits are tested too.
-(cd "$TOP" && { find drivers include Documentation tools -type f 2>/dev/null || true; } | sort) |
-while read -r f; do
-	wanted "$f" || continue
-	mkdir -p "$stage/$(dirname "$f")"
-	cp "$TOP/$f" "$stage/$f"
-done
-
-# Our patches, each against the base or against our copied files.
-while read -r p; do
-	case "$p" in ''|'#'*) continue ;; esac
-	wanted "patches/$p" || continue
-	[ -f "$TOP/patches/$p" ] || die "patches/series names missing patches/$p"
-	for f in $(lsdiff --strip=1 "$TOP/patches/$p"); do
-		[ -e "$stage/$f" ] || [ ! -e "$BASE/$f" ] ||
-			{ mkdir -p "$stage/$(dirname "$f")"; cp "$BASE/$f" "$stage/$f"; }
-	done
-	patch -s -p1 -d "$stage" --no-backup-if-mismatch -F0 <"$TOP/patches/$p" ||
-		die "patches/$p does not apply"
-done <"$TOP/patches/series"
+overlay_stage "$stage" "$CORE"
 
 (cd "$stage" && find . -type f | sed 's|^\./||' | sort) >"$stage.manifest"
 

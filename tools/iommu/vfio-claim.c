@@ -26,8 +26,8 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-#define BUF_SIZE	(1UL << 20)
-#define BUF_IOVA	(1UL << 32)
+#define BUF_SIZE	0x100000UL		/* 1 MiB */
+#define BUF_IOVA	0x100000000UL		/* 4 GiB */
 
 static const char *bdf;
 static int failures;
@@ -60,7 +60,7 @@ static int group_id(void)
 }
 
 /* The group's dma_owner, e.g. "none", "kernel 1", "user 1 vfio-claim[42]". */
-static const char *dma_owner(char *buf, size_t len)
+static const char *read_dma_owner(char *buf, size_t len)
 {
 	char path[PATH_MAX];
 	FILE *f;
@@ -86,7 +86,7 @@ static void check_owner(const char *want)
 		       group_id());
 		return;
 	}
-	dma_owner(buf, sizeof(buf));
+	read_dma_owner(buf, sizeof(buf));
 	check(!strncmp(buf, want, strlen(want)), "group %d dma_owner \"%s\", want \"%s\"",
 	      group_id(), buf, want);
 }
@@ -234,7 +234,7 @@ static void cdev_way(void)
 }
 
 /* Another function of the group is bound to a kernel driver. */
-static void refused(void)
+static void claim_refused(void)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "cdev"))
 		cdev_way();
 	else if (!strcmp(argv[1], "refused"))
-		refused();
+		claim_refused();
 	else
 		return 2;
 	printf("%s %s: %d failure(s)\n", argv[1], bdf, failures);

@@ -59,8 +59,8 @@ struct iommu_group {
 	void *iommu_data;
 	void (*iommu_data_release)(void *iommu_data);
 
+	/* Protects the fields from here to pasid_array (see the lock order) */
 	struct mutex mutex;
-	/* Protected by mutex: */
 	struct list_head devices;
 	unsigned int nr_devices;
 	struct iommu_domain *domain;		/* what the devices use now */

@@ -300,8 +300,8 @@ static int iommu_bus_domain_alloc_one(struct device *dev, void *data)
 		return 0;
 	scoped_guard(mutex, &group->mutex) {
 		if (dev->iommu_group == group && dev_has_iommu(dev))
-			alloc->domain = iommu_domain_alloc_for_dev(dev,
-							IOMMU_DOMAIN_UNMANAGED);
+			alloc->domain =
+				iommu_domain_alloc_for_dev(dev, IOMMU_DOMAIN_UNMANAGED);
 	}
 	iommu_group_put(group);
 	return alloc->domain ? 1 : 0;

@@ -88,16 +88,18 @@ EXPORT_SYMBOL_GPL(iommu_fwspec_free);
 int iommu_fwspec_add_ids(struct device *dev, const u32 *ids, int num_ids)
 {
 	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(dev);
+	struct iommu_fwspec *grown;
 	unsigned int total;
 
 	if (!fwspec)
 		return -EINVAL;
 	total = fwspec->num_ids + num_ids;
 	if (total > 1) {
-		fwspec = krealloc(fwspec, struct_size(fwspec, ids, total),
-				  GFP_KERNEL);
-		if (!fwspec)
+		grown = krealloc(fwspec, struct_size(fwspec, ids, total),
+				 GFP_KERNEL);
+		if (!grown)
 			return -ENOMEM;
+		fwspec = grown;
 		dev_iommu_fwspec_set(dev, fwspec);
 	}
 	memcpy(&fwspec->ids[fwspec->num_ids], ids, num_ids * sizeof(*ids));

@@ -316,6 +316,7 @@ static struct kunit_suite iommu_core_edge_suite = {
 	.name = "iommu-core-edges",
 	.test_cases = iommu_core_edge_cases,
 };
+
 kunit_test_suite(iommu_core_edge_suite);
 
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);

@@ -323,6 +323,7 @@ static struct kunit_suite iommu_core_suite = {
 	.name = "iommu-core",
 	.test_cases = iommu_core_cases,
 };
+
 kunit_test_suite(iommu_core_suite);
 
 MODULE_DESCRIPTION("KUnit characterisation of the IOMMU core");

@@ -367,13 +367,13 @@ struct iommu_mock *iommu_mock_create(struct kunit *test)
 	mock->iommu.max_pasids = 1U << 20;
 	mock->fwnode = fwnode_create_software_node(NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mock->fwnode);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				mock_fwnode_remove, mock->fwnode));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, mock_fwnode_remove, mock->fwnode));
 
-	KUNIT_ASSERT_EQ(test, 0, iommu_device_sysfs_add(&mock->iommu, NULL, NULL,
-						       "iommu-mock.%d", id));
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				mock_sysfs_remove, &mock->iommu));
+	KUNIT_ASSERT_EQ(test, 0,
+			iommu_device_sysfs_add(&mock->iommu, NULL, NULL, "iommu-mock.%d", id));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, mock_sysfs_remove, &mock->iommu));
 
 	/*
 	 * Listed before registering: registration probes every device whose
@@ -386,8 +386,8 @@ struct iommu_mock *iommu_mock_create(struct kunit *test)
 	mock->iommu.fwnode = mock->fwnode;
 	KUNIT_ASSERT_EQ(test, 0, iommu_device_register(&mock->iommu, &mock->ops,
 						       NULL));
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				mock_iommu_unregister, &mock->iommu));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, mock_iommu_unregister, &mock->iommu));
 	return mock;
 }
 
@@ -464,8 +464,8 @@ struct device *iommu_mock_add_device_cfg(struct kunit *test,
 	struct platform_device *pdev = iommu_mock_new_device(mock, cfg);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pdev);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				mock_pdev_unregister, pdev));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, mock_pdev_unregister, pdev));
 	return &pdev->dev;
 }
 
@@ -509,8 +509,8 @@ struct iommu_domain *iommu_mock_paging_domain(struct kunit *test,
 	struct iommu_domain *domain = iommu_paging_domain_alloc(dev);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, domain);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				mock_test_domain_free, domain));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, mock_test_domain_free, domain));
 	return domain;
 }
 

@@ -395,4 +395,5 @@ static struct kunit_suite iommu_owner_suite = {
 	.name = "iommu-dma-owner",
 	.test_cases = iommu_owner_cases,
 };
+
 kunit_test_suite(iommu_owner_suite);

@@ -40,11 +40,14 @@ static int _test_cmd_viommu_alloc(int fd, __u32 dev_id, __u32 hwpt_id,
 		*viommu_id = cmd.out_viommu_id;
 	return 0;
 }
+
 #define test_cmd_viommu_alloc(dev_id, hwpt_id, type, viommu_id)              \
 	({                                                                   \
+		__u32 *__viommu_id = (viommu_id);                            \
+									     \
 		ASSERT_EQ(0, _test_cmd_viommu_alloc(self->fd, dev_id, hwpt_id, \
-						    type, 0, viommu_id));      \
-		ASSERT_NE(0, *(viommu_id));                                  \
+						    type, 0, __viommu_id));    \
+		ASSERT_NE(0, *__viommu_id);                                  \
 	})
 #define test_err_viommu_alloc(_errno, dev_id, hwpt_id, type, flags)          \
 	EXPECT_ERRNO(_errno, _test_cmd_viommu_alloc(self->fd, dev_id, hwpt_id, \
@@ -68,11 +71,15 @@ static int _test_cmd_vdevice_alloc(int fd, __u32 viommu_id, __u32 dev_id,
 		*vdev_id = cmd.out_vdevice_id;
 	return 0;
 }
+
 #define test_cmd_vdevice_alloc(viommu_id, dev_id, virt_id, vdev_id)           \
 	({                                                                    \
+		__u32 *__vdev_id = (vdev_id);                                 \
+									      \
 		ASSERT_EQ(0, _test_cmd_vdevice_alloc(self->fd, viommu_id,     \
-						     dev_id, virt_id, vdev_id)); \
-		ASSERT_NE(0, *(vdev_id));                                     \
+						     dev_id, virt_id,         \
+						     __vdev_id));             \
+		ASSERT_NE(0, *__vdev_id);                                     \
 	})
 #define test_err_vdevice_alloc(_errno, viommu_id, dev_id, virt_id)            \
 	EXPECT_ERRNO(_errno, _test_cmd_vdevice_alloc(self->fd, viommu_id,     \
@@ -90,6 +97,7 @@ static int _test_cmd_find_dev(int fd, __u32 viommu_id, __u32 dev_id,
 
 	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
 }
+
 #define test_cmd_find_dev(viommu_id, dev_id, virt_id) \
 	ASSERT_EQ(0, _test_cmd_find_dev(self->fd, viommu_id, dev_id, virt_id))
 #define test_err_find_dev(_errno, viommu_id, dev_id, virt_id)            \
