@@ -468,7 +468,7 @@ static int failslab_setup(void)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		int fd = open(knobs[i][0], O_WRONLY);
 		ssize_t len = strlen(knobs[i][1]);
 
