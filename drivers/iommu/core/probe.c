@@ -180,7 +180,7 @@ static u32 dev_pasid_limit(struct device *dev)
 
 	if (dev_is_pci(dev)) {
 		ret = pci_max_pasids(to_pci_dev(dev));
-		limit = ret > 0 ? ret : 0;
+		limit = max(ret, 0);
 	} else if (!device_property_read_u32(dev, "pasid-num-bits", &bits)) {
 		limit = 1U << bits;
 	}
