@@ -14,8 +14,13 @@
 #
 # Prints the path of the kernel image on stdout, and on stderr how long the
 # build itself took apart from the wait for the machine-wide build lock.
+#
+# kernel.sh --config-only ARCH FRAGMENT...: only make the .config, and
+# print the build directory (for builds of other targets, harness/gates.sh).
 . "$(dirname "$0")/lib.sh"
 
+config_only=0
+[ "${1:-}" != --config-only ] || { config_only=1; shift; }
 arch=$1
 shift
 name=$arch-$(IFS=-; echo "$*")
@@ -63,6 +68,7 @@ if [ "$(cat "$bdir/.config-hash" 2>/dev/null)" != "$hash" ] || [ ! -f "$bdir/.co
 	[ $bad -eq 0 ] || { rm -f "$bdir/.config-hash"; die "config $name: requested options missing (above)"; }
 	echo "$hash" >"$bdir/.config-hash"
 fi
+[ $config_only -eq 0 ] || { echo "$bdir"; exit 0; }
 
 t_wait=$(date +%s)
 build_lock
