@@ -260,10 +260,10 @@ gate_docs_full() {
 		{ tail -20 "$bdir/htmldocs.log" >&2; result docs-full 1; return; }
 	{ ours Documentation; ours_kernel_c; patched_base; } |
 		sed 's#^Documentation/##' >"$GW/docs.files"
-	out=$(grep -E 'WARNING|ERROR' "$bdir/htmldocs.log" | sed -E "s#^$SRC/(Documentation/)?##" |
+	out=$(grep -iE 'warning|error' "$bdir/htmldocs.log" | sed -E "s#^$SRC/(Documentation/)?##" |
 		grep -F -f "$GW/docs.files") || true
 	[ -z "$out" ] || printf '%s\n' "$out" >&2
-	log "gate docs-full: $(grep -c 'WARNING' "$bdir/htmldocs.log" || true) warnings in all, $(printf '%s' "$out" | grep -c . || true) naming ours"
+	log "gate docs-full: $(grep -ciE 'warning' "$bdir/htmldocs.log" || true) warnings in all, $(printf '%s' "$out" | grep -c . || true) naming ours"
 	result docs-full "$(printf '%s' "$out" | grep -c . || true)"
 }
 
