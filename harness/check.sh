@@ -149,6 +149,13 @@ must base "$H/base.sh"
 log "base: $BASE_PKG $(cat "$WORK/base/.version")"
 
 run_core "$CORE" full
+# The static checks read our core, so they run on CORE=ours, before the
+# stock comparison puts the base's core into the tree.
+if [ "$CORE" = ours ]; then
+	for gate in build kdoc cocci tools docs; do
+		try "gate $gate" "$H/gates.sh" "$gate"
+	done
+fi
 [ "$COMPARE" = 0 ] || [ "$CORE" = stock ] || run_core stock compare
 
 # The kernel series (series/): made from the base and the tree just

@@ -11,6 +11,10 @@ PKGS=(
 	qemu-system-x86 qemu-system-arm qemu-utils busybox-static
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	sparse coccinelle patchutils
+	# harness/gates.sh: coccicheck's scripts with OCaml rules need
+	# ocamlopt; our Documentation pages are built with Debian's Sphinx
+	# (make htmldocs also wants PyYAML).
+	ocaml-nox python3-sphinx python3-yaml
 )
 
 missing=()

@@ -20,8 +20,13 @@
 # the build directory (default: work/build/NAME), and KERNEL_CONFIG_CHECK=warn
 # only logs requested options missing from .config (an option a later
 # patch adds) instead of failing.
+#
+# kernel.sh --config-only ARCH FRAGMENT...: only make the .config, and
+# print the build directory (for builds of other targets, harness/gates.sh).
 . "$(dirname "$0")/lib.sh"
 
+config_only=0
+[ "${1:-}" != --config-only ] || { config_only=1; shift; }
 arch=$1
 shift
 name=$arch-$(IFS=-; echo "$*")
@@ -71,6 +76,7 @@ if [ "$(cat "$bdir/.config-hash" 2>/dev/null)" != "$hash" ] || [ ! -f "$bdir/.co
 		{ rm -f "$bdir/.config-hash"; die "config $name: requested options missing (above)"; }
 	echo "$hash" >"$bdir/.config-hash"
 fi
+[ $config_only -eq 0 ] || { echo "$bdir"; exit 0; }
 
 t_wait=$(date +%s)
 # BUILD_LOCK_HELD=1: the caller holds the build lock for a run of builds

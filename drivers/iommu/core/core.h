@@ -40,21 +40,44 @@
 
 /**
  * struct iommu_group - devices an IOMMU cannot tell apart
+ * @kobj: /sys/kernel/iommu_groups/@id; pinned by @devices_kobj only
+ * @devices_kobj: its "devices" directory, whose reference count is the
+ *	group's: the last iommu_group_put() frees the group
+ * @id: the group's number, from an IDA; set at allocation
+ * @name: the name shown in sysfs, or NULL; set by the IOMMU driver
+ * @iommu_data: the IOMMU driver's data for the group
+ * @iommu_data_release: frees @iommu_data with the group
+ * @mutex: protects the fields below it, except @probe_entry
+ * @devices: the members, as struct group_device
+ * @nr_devices: how many members @devices holds
+ * @domain: the domain every member uses now
+ * @default_domain: the kernel DMA API's domain
+ * @blocking_domain: the domain that blocks all DMA, made on the first
+ *	claim by user space (owner.c)
+ * @owner_cnt: how many times the current owner uses the group; 0: nobody
+ * @owner: the user-space owner's cookie; NULL: the kernel DMA API
+ * @owner_pid: the thread group that claimed it for user space,
+ * @owner_comm: and its name, for messages and sysfs
+ * @pasid_array: attach handles by PASID; writers hold @mutex, readers
+ *	the xarray's lock
+ * @probe_entry: on the list of a bus_iommu_probe() batch of groups that
+ *	await their default domain; added and removed under @mutex
  *
  * A group is the unit of isolation: every device in it is always attached
- * to the same domain.  Its lifetime is devices_kobj's reference count; the
- * group kobject itself is only pinned by devices_kobj.
+ * to the same domain.
  *
  * All devices in a group have the same iommu_ops: probe refuses a device
  * whose driver disagrees with the group's members, so any member's ops are
  * the group's ops.
+ *
+ * @name, @iommu_data and @iommu_data_release are set by the IOMMU driver,
+ * which serialises its own calls.
  */
 struct iommu_group {
 	struct kobject kobj;
 	struct kobject *devices_kobj;
 	int id;
 
-	/* Set by the IOMMU driver, which serialises its own calls. */
 	char *name;
 	void *iommu_data;
 	void (*iommu_data_release)(void *iommu_data);
@@ -63,24 +86,25 @@ struct iommu_group {
 	struct mutex mutex;
 	struct list_head devices;
 	unsigned int nr_devices;
-	struct iommu_domain *domain;		/* what the devices use now */
-	struct iommu_domain *default_domain;	/* kernel DMA API domain */
-	struct iommu_domain *blocking_domain;	/* lazily made by owner.c */
-	unsigned int owner_cnt;			/* users of the current owner */
-	void *owner;				/* NULL: the kernel DMA API */
-	pid_t owner_pid;			/* who claimed it for user space, */
-	char owner_comm[TASK_COMM_LEN];		/* for messages and sysfs */
-	/* Attach handles by PASID; writers hold mutex, readers xa_lock. */
+	struct iommu_domain *domain;
+	struct iommu_domain *default_domain;
+	struct iommu_domain *blocking_domain;
+	unsigned int owner_cnt;
+	void *owner;
+	pid_t owner_pid;
+	char owner_comm[TASK_COMM_LEN];
 	struct xarray pasid_array;
 
-	/* On a bus_iommu_probe() batch awaiting its default domain. */
 	struct list_head probe_entry;
 };
 
-/*
- * A device's membership of its group: the sysfs link is named @name;
- * @dma_api_users counts its drivers' iommu_device_use_dma_api() calls
- * (under the group mutex), so a refused claim can name the device.
+/**
+ * struct group_device - a device's membership of its group
+ * @list: in the group's devices list, under the group mutex
+ * @dev: the device
+ * @name: the name of its link in the group's devices/ directory
+ * @dma_api_users: its drivers' iommu_device_use_dma_api() calls, under
+ *	the group mutex, so that a refused claim can name the device
  */
 struct group_device {
 	struct list_head list;

@@ -60,14 +60,14 @@ static const struct bus_type * const iommu_buses[] = {
 
 static void iommu_list_add(struct iommu_device *iommu)
 {
-	guard(spinlock)(&iommu_device_lock);
-	list_add_tail(&iommu->list, &iommu_device_list);
+	scoped_guard(spinlock, &iommu_device_lock)
+		list_add_tail(&iommu->list, &iommu_device_list);
 }
 
 static void iommu_list_del(struct iommu_device *iommu)
 {
-	guard(spinlock)(&iommu_device_lock);
-	list_del(&iommu->list);
+	scoped_guard(spinlock, &iommu_device_lock)
+		list_del(&iommu->list);
 }
 
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
@@ -89,10 +89,10 @@ static const struct iommu_ops *iommu_private_bus_ops(const struct bus_type *bus)
 {
 	struct iommu_private_bus *pb;
 
-	guard(spinlock)(&iommu_device_lock);
-	list_for_each_entry(pb, &iommu_private_buses, node)
-		if (pb->bus == bus)
-			return pb->iommu->ops;
+	scoped_guard(spinlock, &iommu_device_lock)
+		list_for_each_entry(pb, &iommu_private_buses, node)
+			if (pb->bus == bus)
+				return pb->iommu->ops;
 	return NULL;
 }
 #else
@@ -114,10 +114,10 @@ const struct iommu_ops *iommu_ops_from_fwnode(const struct fwnode_handle *fwnode
 {
 	struct iommu_device *iommu;
 
-	guard(spinlock)(&iommu_device_lock);
-	list_for_each_entry(iommu, &iommu_device_list, list)
-		if (iommu->fwnode == fwnode)
-			return iommu->ops;
+	scoped_guard(spinlock, &iommu_device_lock)
+		list_for_each_entry(iommu, &iommu_device_list, list)
+			if (iommu->fwnode == fwnode)
+				return iommu->ops;
 	return NULL;
 }
 
@@ -180,7 +180,7 @@ static u32 dev_pasid_limit(struct device *dev)
 
 	if (dev_is_pci(dev)) {
 		ret = pci_max_pasids(to_pci_dev(dev));
-		limit = ret > 0 ? ret : 0;
+		limit = max(ret, 0);
 	} else if (!device_property_read_u32(dev, "pasid-num-bits", &bits)) {
 		limit = 1U << bits;
 	}
@@ -683,8 +683,8 @@ bool iommu_present(const struct bus_type *bus)
 	for (i = 0; i < ARRAY_SIZE(iommu_buses); i++) {
 		if (iommu_buses[i] != bus)
 			continue;
-		guard(spinlock)(&iommu_device_lock);
-		return !list_empty(&iommu_device_list);
+		scoped_guard(spinlock, &iommu_device_lock)
+			return !list_empty(&iommu_device_list);
 	}
 	return false;
 }

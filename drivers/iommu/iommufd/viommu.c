@@ -125,6 +125,9 @@ void iommufd_viommu_destroy(struct iommufd_object *obj)
  * vDEVICEs or an unbind: the vDEVICE leaves @viommu's xarray, under its
  * lock, before it drops its reference on the bound device.
  *
+ * Context: Process or softirq context; takes the xarray's spinlock, does
+ * not sleep.  Not from a hard interrupt handler: the writers take that
+ * lock with interrupts enabled.
  * Return: the device with a reference the caller drops with put_device(),
  * or NULL if no vDEVICE of @viommu has @virt_id.
  */
