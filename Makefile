@@ -4,6 +4,8 @@
 #   make run     build our kernel and boot it under QEMU with an emulated
 #                IOMMU (IOMMU=intel), showing the IOMMU group topology
 #   make check   every test; ends with "N passed, N failed, N skipped"
+#   make bench   our core against the stock one in one run (BENCH_RUNS=3
+#                alternating boots of each); the table in out/bench/
 #
 # CORE=stock builds the same configuration with the base's own core.
 
@@ -11,13 +13,16 @@ CORE ?= ours
 IOMMU ?= intel
 export CORE IOMMU
 
-.PHONY: run check deps tree clean distclean
+.PHONY: run check bench deps tree clean distclean
 
 run:
 	@harness/run.sh
 
 check:
 	@harness/check.sh
+
+bench:
+	@harness/bench.sh
 
 deps:
 	@harness/deps.sh && harness/base.sh

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what the build and the tests need on a Debian 12 machine, and
 # nothing when it is all there already.  Runs as root (or through sudo).
+# Packages named as arguments are wanted too (harness/bench.sh: gnuplot).
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(
@@ -11,6 +12,7 @@ PKGS=(
 	qemu-system-x86 qemu-system-arm qemu-utils busybox-static
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	sparse coccinelle patchutils
+	"$@"
 )
 
 missing=()
