@@ -48,6 +48,7 @@ struct bench_iommu {
 	struct iommu_device iommu;
 	struct fwnode_handle *fwnode;
 	unsigned int devs_per_group;
+	int def_domain_type;		/* what def_domain_type() says */
 	struct iommu_group **groups;	/* by group index; bench_lock */
 };
 
@@ -169,12 +170,18 @@ static struct iommu_group *bench_device_group(struct device *dev)
 	return group;
 }
 
+static int bench_def_domain_type(struct device *dev)
+{
+	return bench_iommu_cur->def_domain_type;
+}
+
 static const struct iommu_ops bench_ops = {
 	.identity_domain = &bench_identity_domain,
 	.blocked_domain = &bench_blocked_domain,
 	.domain_alloc_paging = bench_domain_alloc_paging,
 	.probe_device = bench_probe_device,
 	.device_group = bench_device_group,
+	.def_domain_type = bench_def_domain_type,
 	.default_domain_ops = &bench_paging_ops,
 	.pgsize_bitmap = BENCH_PGSIZES,
 	.owner = THIS_MODULE,
@@ -480,20 +487,38 @@ static void claim_release(struct kunit *test)
 		   div_u64(median(t, BENCH_ROUNDS), BENCH_OPS));
 }
 
-/* Probe of many devices, each in a group of its own */
+/*
+ * Probe of many devices, each in a group of its own: on the default domain
+ * the configuration gives (with IOMMU_DMA, a DMA or DMA-FQ domain, set up
+ * by dma-iommu.c at probe), and on identity domains, which leave
+ * dma-iommu.c out and so show the core's own cost.
+ */
 
-static const unsigned int probe_counts[] = { 10, 100, 1000, BENCH_MAX_DEVS };
+struct probe_case {
+	const char *name;
+	const char *metric;
+	unsigned int n;
+	int def_domain_type;
+};
 
-static void probe_desc(const unsigned int *n, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u-devices", *n);
-}
+static const struct probe_case probe_cases[] = {
+	{ "10-devices", "probe", 10, 0 },
+	{ "100-devices", "probe", 100, 0 },
+	{ "1000-devices", "probe", 1000, 0 },
+	{ "10000-devices", "probe", BENCH_MAX_DEVS, 0 },
+	{ "10-devices-identity", "probe_id", 10, IOMMU_DOMAIN_IDENTITY },
+	{ "100-devices-identity", "probe_id", 100, IOMMU_DOMAIN_IDENTITY },
+	{ "1000-devices-identity", "probe_id", 1000, IOMMU_DOMAIN_IDENTITY },
+	{ "10000-devices-identity", "probe_id", BENCH_MAX_DEVS,
+	  IOMMU_DOMAIN_IDENTITY },
+};
 
-KUNIT_ARRAY_PARAM(probe, probe_counts, probe_desc);
+KUNIT_ARRAY_PARAM_DESC(probe, probe_cases, name);
 
 static void probe_many(struct kunit *test)
 {
-	unsigned int n = *(const unsigned int *)test->param_value;
+	const struct probe_case *c = test->param_value;
+	unsigned int n = c->n;
 	int rounds = n <= 100 ? BENCH_ROUNDS : n <= 1000 ? 3 : 1;
 	u64 t[BENCH_ROUNDS], t0, total;
 	struct bench_iommu *bi;
@@ -501,6 +526,7 @@ static void probe_many(struct kunit *test)
 	int r;
 
 	bi = bench_iommu_create(test, 1);
+	bi->def_domain_type = c->def_domain_type;
 	for (r = 0; r < rounds; r++) {
 		devs = bench_devs_add(test, n, 0);
 		t0 = ktime_get_ns();
@@ -509,8 +535,9 @@ static void probe_many(struct kunit *test)
 		kunit_release_action(test, bench_devs_remove, devs);
 	}
 	total = median(t, rounds);
-	kunit_info(test, "BENCH probe.%u.total %llu\n", n, total);
-	kunit_info(test, "BENCH probe.%u.per_dev %llu\n", n, div_u64(total, n));
+	kunit_info(test, "BENCH %s.%u.total %llu\n", c->metric, n, total);
+	kunit_info(test, "BENCH %s.%u.per_dev %llu\n", c->metric, n,
+		   div_u64(total, n));
 }
 
 /* Slab memory per device and per group */
