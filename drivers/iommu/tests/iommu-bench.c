@@ -32,6 +32,7 @@
 #include <linux/mmzone.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/vmstat.h>
@@ -533,6 +534,11 @@ static void probe_many(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, 0, bench_probe(bi, devs));
 		t[r] = ktime_get_ns() - t0;
 		kunit_release_action(test, bench_devs_remove, devs);
+		/*
+		 * What the removal queued for after a grace period (kernfs
+		 * nodes among others) must not run inside the next round.
+		 */
+		rcu_barrier();
 	}
 	total = median(t, rounds);
 	kunit_info(test, "BENCH %s.%u.total %llu\n", c->metric, n, total);
@@ -571,6 +577,8 @@ static long probe_slab_growth(struct kunit *test, unsigned int per_group)
 	struct bench_devs *devs = bench_devs_add(test, BENCH_MEM_DEVS, 0);
 	long before, after;
 
+	/* Frees queued by earlier cases would be counted against us. */
+	rcu_barrier();
 	before = bench_slab_bytes();
 	KUNIT_EXPECT_EQ(test, 0, bench_probe(bi, devs));
 	after = bench_slab_bytes();
