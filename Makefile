@@ -8,6 +8,8 @@
 #                (series/ describes it, one file per patch)
 #   make series-check  git am the series on the base, build after every
 #                patch, checkpatch --strict each one
+#   make bench   our core against the stock one in one run (BENCH_RUNS=3
+#                alternating boots of each); the table in out/bench/
 #
 # CORE=stock builds the same configuration with the base's own core.
 
@@ -15,7 +17,7 @@ CORE ?= ours
 IOMMU ?= intel
 export CORE IOMMU
 
-.PHONY: run check series series-check deps tree clean distclean
+.PHONY: run check series series-check bench deps tree clean distclean
 
 run:
 	@harness/run.sh
@@ -28,6 +30,9 @@ series: deps
 
 series-check: deps
 	@harness/series-check.sh
+
+bench:
+	@harness/bench.sh
 
 deps:
 	@harness/deps.sh && harness/base.sh

@@ -13,7 +13,9 @@
 # UART, the console, so the suite's KTAP goes to a virtio console instead
 # (iommutest.ktap=hvc0 tells the guest's /init).  With KTAP_CONSOLE=1 the
 # KTAP that built-in KUnit suites print on the console is judged too, and
-# must be there.
+# must be there.  BOOT_SMP (default 2) sets the number of vCPUs and
+# BOOT_QEMU_ARGS adds QEMU arguments (harness/bench.sh: one vCPU and
+# "-icount shift=0,sleep=off").
 . "$(dirname "$0")/lib.sh"
 
 name=$1 kernel=$2 initrd=$3 iommu=$4 suite=$5
@@ -39,7 +41,7 @@ smmuv3)
 	# costs more than the rest of the boot; the guest cannot tell.
 	cmdline="console=ttyAMA0 panic=-1 oops=panic iommutest.ktap=hvc0 $test_args $*"
 	qemu=(qemu-system-aarch64 -machine virt,gic-version=3,iommu=smmuv3
-		-accel tcg -cpu max,pauth-impdef=on -smp 2 -m 2G -nodefaults
+		-accel tcg -cpu max,pauth-impdef=on -smp "${BOOT_SMP:-2}" -m 2G -nodefaults
 		-no-reboot -display none -net none
 		-serial "file:$console"
 		-device virtio-serial-pci -chardev "file,id=ktap,path=$ktap"
@@ -56,7 +58,7 @@ smmuv3)
 	# Interrupt-remapped IO-APIC").
 	cmdline="console=ttyS0 panic=-1 oops=panic no_timer_check $test_args $*"
 	qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel tcg
-		-cpu max -smp 2 -m 2G -nodefaults -no-reboot -display none
+		-cpu max -smp "${BOOT_SMP:-2}" -m 2G -nodefaults -no-reboot -display none
 		-net none -serial "file:$console" -serial "file:$ktap") ;;
 esac
 case "$iommu" in
@@ -69,6 +71,8 @@ amd) qemu+=(-device amd-iommu,intremap=on) ;;
 virtio) qemu+=(-device virtio-iommu-pci) ;;
 *) die "unknown IOMMU '$iommu'" ;;
 esac
+# shellcheck disable=SC2206
+qemu+=(${BOOT_QEMU_ARGS:-})
 qemu+=(-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 	-drive "file=$disk,if=none,id=disk0,format=raw,readonly=on"
 	-device virtio-blk-pci,drive=disk0)

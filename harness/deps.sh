@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what the build and the tests need on a Debian 12 machine, and
 # nothing when it is all there already.  Runs as root (or through sudo).
+# Packages named as arguments are wanted too (harness/bench.sh: gnuplot).
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(
@@ -15,6 +16,7 @@ PKGS=(
 	# ocamlopt; our Documentation pages are built with Debian's Sphinx
 	# (make htmldocs also wants PyYAML).
 	ocaml-nox python3-sphinx python3-yaml
+	"$@"
 )
 
 missing=()

@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) "iommu: " fmt
 
+#include <linux/log2.h>
 #include <linux/scatterlist.h>
 #include <trace/events/iommu.h>
 
@@ -28,12 +29,23 @@
  * in *@count how many such pages the run has.  0 if no supported size
  * fits, which the callers' alignment checks rule out.
  */
-static size_t iommu_run_pgsize(unsigned long pgsizes, unsigned long iova,
-			       phys_addr_t paddr, size_t size, size_t *count)
+static __always_inline size_t
+iommu_run_pgsize(unsigned long pgsizes, unsigned long iova, phys_addr_t paddr,
+		 size_t size, size_t *count)
 {
 	unsigned long align = iova | paddr;
 	unsigned long fit, larger;
 	size_t pgsize, next, to_next;
+
+	/*
+	 * What the DMA API asks for most: one page of a supported size at
+	 * addresses aligned to it.  Nothing larger can fit, so the answer
+	 * is that page, once.
+	 */
+	if ((pgsizes & size) && is_power_of_2(size) && !(align & (size - 1))) {
+		*count = 1;
+		return size;
+	}
 
 	fit = pgsizes & GENMASK(__fls(size), 0);
 	if (align)
@@ -59,8 +71,9 @@ static size_t iommu_run_pgsize(unsigned long pgsizes, unsigned long iova,
 }
 
 /* 0 if the domain can map [@iova, @iova + @size) at all, else an errno. */
-static int iommu_check_range(struct iommu_domain *domain, unsigned long iova,
-			     phys_addr_t paddr, size_t size)
+static __always_inline int iommu_check_range(struct iommu_domain *domain,
+					     unsigned long iova,
+					     phys_addr_t paddr, size_t size)
 {
 	unsigned long min_pgsize;
 	unsigned long last;

@@ -201,7 +201,13 @@ static int __iommu_group_claim(struct iommu_group *group, struct device *dev,
 	group->owner = owner;
 	group->owner_cnt = 1;
 	group->owner_pid = task_tgid_nr(current);
-	get_task_comm(group->owner_comm, current);
+	/*
+	 * Only for messages and sysfs: a racing rename may leave a mix of
+	 * the task's two names here, which does no harm, so the copy goes
+	 * without get_task_comm()'s task lock.
+	 */
+	memcpy(group->owner_comm, current->comm, sizeof(group->owner_comm));
+	group->owner_comm[sizeof(group->owner_comm) - 1] = '\0';
 	return 0;
 }
 
