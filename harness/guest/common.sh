@@ -21,3 +21,14 @@ group_type() { cat "$1/iommu_group/type"; }
 
 # disk_pci_dev DISK: sysfs path of the PCI function behind a virtio disk.
 disk_pci_dev() { readlink -f "/sys/block/$1/device/.."; }
+
+# bind BDF DRIVER: move a PCI function to DRIVER ("" for its own match).
+bind() {
+	d=/sys/bus/pci/devices/$1
+	[ -e "$d/driver" ] && echo "$1" >"$d/driver/unbind"
+	echo "$2" >"$d/driver_override"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	drv=$(readlink "$d/driver") || drv=none
+	echo "$1 is now bound to ${drv##*/}"
+	[ -z "$2" ] || [ "${drv##*/}" = "$2" ]
+}

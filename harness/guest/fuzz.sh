@@ -19,17 +19,6 @@ TESTS="bind_vfio fuzz back_to_kernel_driver"
 VICTIM=0000:00:1f.0
 HOLDER=0000:00:1f.3
 
-# bind BDF DRIVER: move a PCI function to DRIVER ("" for its own match).
-bind() {
-	d=/sys/bus/pci/devices/$1
-	[ -e "$d/driver" ] && echo "$1" >"$d/driver/unbind"
-	echo "$2" >"$d/driver_override"
-	echo "$1" >/sys/bus/pci/drivers_probe
-	drv=$(readlink "$d/driver") || drv=none
-	echo "$1 is now bound to ${drv##*/}"
-	[ -z "$2" ] || [ "${drv##*/}" = "$2" ]
-}
-
 test_bind_vfio() {
 	DISK=$(basename "$(disk_pci_dev vda)")
 	echo "$DISK" >/tmp/disk_bdf

@@ -17,17 +17,6 @@ TESTS="bind_vfio container_claim cdev_claim back_to_kernel_driver refused_claim"
 # The base's core has no dma_owner attribute: vfio-claim leaves it out.
 our_core || export VFIO_CLAIM_NO_OWNER=1
 
-# bind BDF DRIVER: move a PCI function to DRIVER ("" for its own match).
-bind() {
-	d=/sys/bus/pci/devices/$1
-	[ -e "$d/driver" ] && echo "$1" >"$d/driver/unbind"
-	echo "$2" >"$d/driver_override"
-	echo "$1" >/sys/bus/pci/drivers_probe
-	drv=$(readlink "$d/driver") || drv=none
-	echo "$1 is now bound to ${drv##*/}"
-	[ -z "$2" ] || [ "${drv##*/}" = "$2" ]
-}
-
 disk_bdf() { basename "$(disk_pci_dev vda)"; }
 
 test_bind_vfio() {
