@@ -495,9 +495,10 @@ static __u32 pick_where(enum kind kind, bool (*pred)(struct obj *o, long arg),
 	return n ? cands[below(n)] : 0;
 }
 
-static bool is_parent(struct obj *o, long arg)
+/* @want: 1 for nesting parents, 0 for the others */
+static bool parent_is(struct obj *o, long want)
 {
-	return o->parent;
+	return o->parent == !!want;
 }
 
 static bool on_iommu(struct obj *o, long iommu)
@@ -868,7 +869,7 @@ static void op_viommu_alloc(void)
 
 	cmd.dev_id = pick_id(K_IDEV);
 	/* Mostly a nesting parent, else any ID */
-	cmd.hwpt_id = chance(70) ? pick_where(K_HWPT, is_parent, 0) : 0;
+	cmd.hwpt_id = chance(70) ? pick_where(K_HWPT, parent_is, 1) : 0;
 	if (!cmd.hwpt_id)
 		cmd.hwpt_id = pick_id(K_HWPT);
 	switch (below(10)) {
