@@ -32,3 +32,15 @@ bind() {
 	echo "$1 is now bound to ${drv##*/}"
 	[ -z "$2" ] || [ "${drv##*/}" = "$2" ]
 }
+
+# disk_back_to_kernel BDF AFTER: give the disk at BDF back to its driver
+# and check that it reads with the host's checksum after AFTER.
+disk_back_to_kernel() {
+	bind "$1" "" || return 1
+	for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 1; done
+	[ -b /dev/vda ] || fail "no /dev/vda after rebinding" || return 1
+	! our_core || cat "/sys/bus/pci/devices/$1/iommu_group/dma_owner"
+	got=$(sha256sum /dev/vda | cut -d' ' -f1)
+	[ "$got" = "$(param iommutest.sha256)" ] ||
+		fail "disk reads $got after $2, host says $(param iommutest.sha256)"
+}

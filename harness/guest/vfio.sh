@@ -34,13 +34,7 @@ test_cdev_claim() { vfio-claim cdev "$(cat /tmp/disk_bdf)"; }
 
 test_back_to_kernel_driver() {
 	DISK=$(cat /tmp/disk_bdf)
-	bind "$DISK" "" || return 1
-	for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 1; done
-	[ -b /dev/vda ] || fail "no /dev/vda after rebinding" || return 1
-	! our_core || cat "/sys/bus/pci/devices/$DISK/iommu_group/dma_owner"
-	got=$(sha256sum /dev/vda | cut -d' ' -f1)
-	[ "$got" = "$(param iommutest.sha256)" ] ||
-		fail "disk reads $got after VFIO, host says $(param iommutest.sha256)"
+	disk_back_to_kernel "$DISK" VFIO
 }
 
 test_refused_claim() {
