@@ -2,25 +2,33 @@
 /*
  * I/O Address Space ID allocator.
  *
- * One xarray maps every live ID to its struct ioasid_data: the set it
- * belongs to, its private data and a reference count.  Lookups walk the
- * xarray under RCU only.  Writers of the map, and of an entry's private
- * data, hold the xarray's IRQ-safe lock, so an ID can be put from any
- * context; an entry is erased in the same critical section that drops its
- * last reference, and freed after a grace period.
+ * One xarray maps every live ID to its entry.  An ID with a set other than
+ * the system set, with private data, or from a custom allocator has a
+ * struct ioasid_data: its set, data, allocator and reference count.  A
+ * global PASID (system set, built-in allocator, no data) is most IDs and
+ * is allocated and freed often, so it is only a value entry holding its
+ * reference count: no allocation, no grace period.  Attaching data to it
+ * turns it into a record for the rest of its life.
+ *
+ * Lookups walk the xarray under RCU only.  Writers of the map, of a
+ * reference count and of an entry's private data hold the xarray's
+ * IRQ-safe lock, so an ID can be put from any context; an entry is erased
+ * in the same critical section that drops its last reference, and a
+ * record is freed after a grace period.
  *
  * ioasid_allocator_rwsem picks the allocator: ioasid_alloc() holds it for
- * read, so allocations run concurrently; (un)registering a custom
- * allocator holds it for write.  Only one custom allocator can be active,
- * and switching is refused while IDs the current allocator handed out are
- * live, counted by ioasid_builtin_live and the custom allocator's nr_live.
+ * read, which costs a per-CPU increment, so allocations run concurrently;
+ * (un)registering a custom allocator holds it for write.  Only one custom
+ * allocator can be active, and switching is refused while IDs the current
+ * allocator handed out are live: the custom allocator's nr_live, or any
+ * entry at all while the built-in allocator is in use.
  *
  * Lock order: ioasid_allocator_rwsem, then the xarray's lock.
  */
 #include <linux/ioasid.h>
 #include <linux/export.h>
 #include <linux/lockdep.h>
-#include <linux/rwsem.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -34,15 +42,14 @@ struct ioasid_data {
 	void __rcu *private;
 	/* The custom allocator that handed out the ID, NULL: the built-in. */
 	struct ioasid_allocator_data *allocator;
-	refcount_t users;
+	unsigned long users;		/* under the xarray lock */
 	struct rcu_head rcu;
 };
 
 static DEFINE_XARRAY_FLAGS(ioasid_xa, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_IRQ);
-static DECLARE_RWSEM(ioasid_allocator_rwsem);
+DEFINE_STATIC_PERCPU_RWSEM(ioasid_allocator_rwsem);
 /* Protected by ioasid_allocator_rwsem: */
 static struct ioasid_allocator_data *ioasid_custom;
-static atomic_t ioasid_builtin_live = ATOMIC_INIT(0);
 
 /* The set of the core's global PASIDs and of SVA: all the space, static. */
 struct ioasid_set ioasid_system_set = {
@@ -159,20 +166,47 @@ static bool ioasid_set_charge(struct ioasid_set *set)
 	return true;
 }
 
-static int __ioasid_alloc_builtin(struct ioasid_data *data, ioasid_t min,
-				  ioasid_t max)
+/* The set of an entry: a record's, or the system set for a bare ID. */
+static struct ioasid_set *ioasid_entry_set(void *entry)
+{
+	if (xa_is_value(entry))
+		return &ioasid_system_set;
+	return ((struct ioasid_data *)entry)->set;
+}
+
+/* A new entry with one reference: a bare global PASID, or a record. */
+static void *__ioasid_new_entry(struct ioasid_set *set, void *private)
+{
+	struct ioasid_data *data;
+
+	lockdep_assert_held(&ioasid_allocator_rwsem);
+	if (set == &ioasid_system_set && !private && !ioasid_custom)
+		return xa_mk_value(1);
+	data = kzalloc(sizeof(*data), GFP_KERNEL);
+	if (!data)
+		return NULL;
+	data->set = set;
+	RCU_INIT_POINTER(data->private, private);
+	data->users = 1;
+	return data;
+}
+
+static void ioasid_free_new_entry(void *entry)
+{
+	if (!xa_is_value(entry))
+		kfree(entry);
+}
+
+static int __ioasid_alloc_builtin(void *entry, ioasid_t min, ioasid_t max)
 {
 	u32 id;
 	int ret;
 
 	lockdep_assert_held(&ioasid_allocator_rwsem);
-	atomic_inc(&ioasid_builtin_live);
-	ret = xa_alloc_irq(&ioasid_xa, &id, data, XA_LIMIT(min, max),
+	ret = xa_alloc_irq(&ioasid_xa, &id, entry, XA_LIMIT(min, max),
 			   GFP_KERNEL);
-	if (ret) {
-		atomic_dec(&ioasid_builtin_live);
+	if (ret)
 		return ret == -EBUSY ? -ENOSPC : ret;
-	}
 	return id;
 }
 
@@ -233,7 +267,7 @@ free_id:
 int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		 void *private)
 {
-	struct ioasid_data *data;
+	void *entry;
 	int ret;
 
 	if (!set || min > max || max > IOASID_MAX)
@@ -242,44 +276,73 @@ int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		return -EDQUOT;
 	/* The ID's reference on its set, before anyone can see the ID. */
 	ioasid_set_get(set);
-	data = kzalloc(sizeof(*data), GFP_KERNEL);
-	if (!data) {
+	percpu_down_read(&ioasid_allocator_rwsem);
+	entry = __ioasid_new_entry(set, private);
+	if (!entry) {
 		ret = -ENOMEM;
-		goto uncharge;
+		goto unlock;
 	}
-	data->set = set;
-	RCU_INIT_POINTER(data->private, private);
-	refcount_set(&data->users, 1);
-
-	down_read(&ioasid_allocator_rwsem);
 	if (ioasid_custom)
-		ret = __ioasid_alloc_custom(data, min, max);
+		ret = __ioasid_alloc_custom(entry, min, max);
 	else
-		ret = __ioasid_alloc_builtin(data, min, max);
-	up_read(&ioasid_allocator_rwsem);
+		ret = __ioasid_alloc_builtin(entry, min, max);
 	if (ret < 0)
-		goto free_data;
+		goto free_entry;
+	percpu_up_read(&ioasid_allocator_rwsem);
 	return ret;
 
-free_data:
-	kfree(data);
-uncharge:
+free_entry:
+	ioasid_free_new_entry(entry);
+unlock:
+	percpu_up_read(&ioasid_allocator_rwsem);
 	atomic_dec(&set->nr_ioasids);
 	ioasid_set_put(set);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc);
 
-/* The live entry of @id if it is in @set; under RCU or the xarray lock. */
-static struct ioasid_data *ioasid_lookup(struct ioasid_set *set, ioasid_t id)
+/*
+ * The live entry at @xas, if it is in @set, in *@entry; under RCU or the
+ * xarray lock.  Return: 0, -ENOENT or -EACCES.
+ */
+static int ioasid_entry(struct xa_state *xas, struct ioasid_set *set,
+			void **entry)
 {
-	struct ioasid_data *data = xa_load(&ioasid_xa, id);
+	do {
+		*entry = xas_load(xas);
+	} while (xas_retry(xas, *entry));
+	if (!*entry)
+		return -ENOENT;
+	if (ioasid_entry_set(*entry) != set)
+		return -EACCES;
+	return 0;
+}
 
-	if (!data || !refcount_read(&data->users))
-		return ERR_PTR(-ENOENT);
-	if (data->set != set)
-		return ERR_PTR(-EACCES);
-	return data;
+static void __ioasid_get_entry(struct xa_state *xas, void *entry)
+{
+	lockdep_assert_held(&ioasid_xa.xa_lock);
+	if (xa_is_value(entry))
+		xas_store(xas, xa_mk_value(xa_to_value(entry) + 1));
+	else
+		((struct ioasid_data *)entry)->users++;
+}
+
+/* Drop a reference; the last one erases the entry.  True if it did. */
+static bool __ioasid_put_entry(struct xa_state *xas, void *entry)
+{
+	struct ioasid_data *data = entry;
+	unsigned long users;
+
+	lockdep_assert_held(&ioasid_xa.xa_lock);
+	if (xa_is_value(entry)) {
+		users = xa_to_value(entry) - 1;
+		xas_store(xas, users ? xa_mk_value(users) : NULL);
+	} else {
+		users = --data->users;
+		if (!users)
+			xas_store(xas, NULL);
+	}
+	return !users;
 }
 
 /**
@@ -287,41 +350,43 @@ static struct ioasid_data *ioasid_lookup(struct ioasid_set *set, ioasid_t id)
  * @set: the set the ID must belong to
  * @id: the ID
  *
- * Context: Any context.
+ * Context: Any context. Takes the xarray's IRQ-safe lock.
  * Return: 0; -ENOENT if @id is not live; -EACCES if it is in another set.
  */
 int ioasid_get(struct ioasid_set *set, ioasid_t id)
 {
-	struct ioasid_data *data;
-	int ret = 0;
+	XA_STATE(xas, &ioasid_xa, id);
+	unsigned long flags;
+	void *entry;
+	int ret;
 
-	rcu_read_lock();
-	data = ioasid_lookup(set, id);
-	if (IS_ERR(data))
-		ret = PTR_ERR(data);
-	else if (!refcount_inc_not_zero(&data->users))
-		ret = -ENOENT;
-	rcu_read_unlock();
+	xas_lock_irqsave(&xas, flags);
+	ret = ioasid_entry(&xas, set, &entry);
+	if (!ret)
+		__ioasid_get_entry(&xas, entry);
+	xas_unlock_irqrestore(&xas, flags);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_get);
 
-/* Give the erased ID back to its allocator and its set. */
-static void ioasid_release(struct ioasid_data *data, ioasid_t id)
+/* Give an erased ID back to its allocator and its set. */
+static void ioasid_release(void *entry, ioasid_t id)
 {
-	struct ioasid_allocator_data *a = data->allocator;
-	struct ioasid_set *set = data->set;
+	struct ioasid_set *set = ioasid_entry_set(entry);
+	struct ioasid_data *data = entry;
+	struct ioasid_allocator_data *a;
 
-	if (a) {
-		a->ops->free(id, a->ops->pdata);
-		/* The last access to @a: unregistering may free it after. */
-		atomic_dec_return_release(&a->nr_live);
-	} else {
-		atomic_dec(&ioasid_builtin_live);
+	if (!xa_is_value(entry)) {
+		a = data->allocator;
+		if (a) {
+			a->ops->free(id, a->ops->pdata);
+			/* The last access to @a: unregistering may free it. */
+			atomic_dec_return_release(&a->nr_live);
+		}
+		kfree_rcu(data, rcu);
 	}
 	atomic_dec(&set->nr_ioasids);
 	ioasid_set_put(set);
-	kfree_rcu(data, rcu);
 }
 
 /**
@@ -339,22 +404,22 @@ static void ioasid_release(struct ioasid_data *data, ioasid_t id)
  */
 int ioasid_put(struct ioasid_set *set, ioasid_t id)
 {
-	struct ioasid_data *data;
+	XA_STATE(xas, &ioasid_xa, id);
 	unsigned long flags;
-	int ret = 0;
+	bool last = false;
+	void *entry;
+	int ret;
 
-	xa_lock_irqsave(&ioasid_xa, flags);
-	data = ioasid_lookup(set, id);
-	if (IS_ERR(data)) {
-		ret = PTR_ERR(data);
-	} else if (refcount_dec_and_test(&data->users)) {
-		__xa_erase(&ioasid_xa, id);
-		ret = 1;
-	}
-	xa_unlock_irqrestore(&ioasid_xa, flags);
-	if (ret == 1)
-		ioasid_release(data, id);
-	return ret;
+	xas_lock_irqsave(&xas, flags);
+	ret = ioasid_entry(&xas, set, &entry);
+	if (!ret)
+		last = __ioasid_put_entry(&xas, entry);
+	xas_unlock_irqrestore(&xas, flags);
+	if (ret)
+		return ret;
+	if (last)
+		ioasid_release(entry, id);
+	return last;
 }
 EXPORT_SYMBOL_GPL(ioasid_put);
 
@@ -374,6 +439,54 @@ void ioasid_free(struct ioasid_set *set, ioasid_t id)
 }
 EXPORT_SYMBOL_GPL(ioasid_free);
 
+/* Make *@spare the record of the bare global PASID @entry at @xas. */
+static struct ioasid_data *__ioasid_give_record(struct xa_state *xas,
+						void *entry,
+						struct ioasid_data **spare)
+{
+	struct ioasid_data *data = *spare;
+
+	lockdep_assert_held(&ioasid_xa.xa_lock);
+	data->set = &ioasid_system_set;
+	data->users = xa_to_value(entry);
+	*spare = NULL;
+	xas_store(xas, data);
+	return data;
+}
+
+/*
+ * Replace the private data of @id and return the old data in *@old.  A
+ * bare global PASID needs a record to carry data: it takes *@spare, or
+ * the call fails with -EAGAIN if there is none.
+ */
+static int ioasid_swap_data(struct ioasid_set *set, ioasid_t id,
+			    void *private, struct ioasid_data **spare,
+			    void **old)
+{
+	XA_STATE(xas, &ioasid_xa, id);
+	void *entry;
+	int ret;
+
+	*old = NULL;
+	xas_lock_irq(&xas);
+	ret = ioasid_entry(&xas, set, &entry);
+	if (ret || (xa_is_value(entry) && !private))
+		goto unlock;
+	if (xa_is_value(entry)) {
+		if (!*spare) {
+			ret = -EAGAIN;
+			goto unlock;
+		}
+		entry = __ioasid_give_record(&xas, entry, spare);
+	}
+	*old = rcu_replace_pointer(((struct ioasid_data *)entry)->private,
+				   private,
+				   lockdep_is_held(&ioasid_xa.xa_lock));
+unlock:
+	xas_unlock_irq(&xas);
+	return ret;
+}
+
 /**
  * ioasid_attach_data() - Attach, replace or detach an ID's private data
  * @set: the set the ID must belong to
@@ -385,27 +498,40 @@ EXPORT_SYMBOL_GPL(ioasid_free);
  * free it.
  *
  * Context: Process context. May sleep.
- * Return: 0; -ENOENT if @id is not live; -EACCES if it is in another set.
+ * Return: 0; -ENOENT if @id is not live; -EACCES if it is in another set;
+ * -ENOMEM if a global PASID that had no data yet cannot get a record for
+ * it, with nothing changed.
  */
 int ioasid_attach_data(struct ioasid_set *set, ioasid_t id, void *private)
 {
-	struct ioasid_data *data;
-	void *old = NULL;
-	int ret = 0;
+	struct ioasid_data *spare = NULL;
+	void *old;
+	int ret;
 
-	xa_lock_irq(&ioasid_xa);
-	data = ioasid_lookup(set, id);
-	if (IS_ERR(data))
-		ret = PTR_ERR(data);
-	else
-		old = rcu_replace_pointer(data->private, private,
-					  lockdep_is_held(&ioasid_xa.xa_lock));
-	xa_unlock_irq(&ioasid_xa);
+	ret = ioasid_swap_data(set, id, private, &spare, &old);
+	if (ret == -EAGAIN) {
+		spare = kzalloc(sizeof(*spare), GFP_KERNEL);
+		if (!spare)
+			return -ENOMEM;
+		ret = ioasid_swap_data(set, id, private, &spare, &old);
+		kfree(spare);
+	}
 	if (old)
 		synchronize_rcu();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_attach_data);
+
+/* A record's private data, if @getter takes it; under RCU. */
+static void *ioasid_data_private(struct ioasid_data *data,
+				 bool (*getter)(void *private))
+{
+	void *priv = rcu_dereference(data->private);
+
+	if (priv && getter && !getter(priv))
+		return ERR_PTR(-ESRCH);
+	return priv;
+}
 
 /**
  * ioasid_find() - Look up the private data of an ID
@@ -427,18 +553,16 @@ EXPORT_SYMBOL_GPL(ioasid_attach_data);
 void *ioasid_find(struct ioasid_set *set, ioasid_t id,
 		  bool (*getter)(void *private))
 {
-	struct ioasid_data *data;
-	void *priv;
+	XA_STATE(xas, &ioasid_xa, id);
+	void *entry, *priv = NULL;
+	int ret;
 
 	rcu_read_lock();
-	data = ioasid_lookup(set, id);
-	if (IS_ERR(data)) {
-		priv = data;
-	} else {
-		priv = rcu_dereference(data->private);
-		if (priv && getter && !getter(priv))
-			priv = ERR_PTR(-ESRCH);
-	}
+	ret = ioasid_entry(&xas, set, &entry);
+	if (ret)
+		priv = ERR_PTR(ret);
+	else if (!xa_is_value(entry))
+		priv = ioasid_data_private(entry, getter);
 	rcu_read_unlock();
 	return priv;
 }
@@ -450,7 +574,8 @@ static int __ioasid_can_register(const struct ioasid_allocator_ops *ops)
 	lockdep_assert_held_write(&ioasid_allocator_rwsem);
 	if (ioasid_custom)
 		return ioasid_custom->ops == ops ? -EEXIST : -EBUSY;
-	if (atomic_read(&ioasid_builtin_live))
+	/* Without a custom allocator, every live ID is a built-in one. */
+	if (!xa_empty(&ioasid_xa))
 		return -EBUSY;
 	return 0;
 }
@@ -484,11 +609,11 @@ int ioasid_register_allocator(const struct ioasid_allocator_ops *ops)
 	a->ops = ops;
 	atomic_set(&a->nr_live, 0);
 
-	down_write(&ioasid_allocator_rwsem);
+	percpu_down_write(&ioasid_allocator_rwsem);
 	ret = __ioasid_can_register(ops);
 	if (!ret)
 		ioasid_custom = a;
-	up_write(&ioasid_allocator_rwsem);
+	percpu_up_write(&ioasid_allocator_rwsem);
 	if (ret)
 		kfree(a);
 	return ret;
@@ -512,7 +637,7 @@ int ioasid_unregister_allocator(const struct ioasid_allocator_ops *ops)
 	struct ioasid_allocator_data *a;
 	int ret = 0;
 
-	down_write(&ioasid_allocator_rwsem);
+	percpu_down_write(&ioasid_allocator_rwsem);
 	a = ioasid_custom;
 	if (!a || a->ops != ops)
 		ret = -ENOENT;
@@ -520,7 +645,7 @@ int ioasid_unregister_allocator(const struct ioasid_allocator_ops *ops)
 		ret = -EBUSY;
 	else
 		ioasid_custom = NULL;
-	up_write(&ioasid_allocator_rwsem);
+	percpu_up_write(&ioasid_allocator_rwsem);
 	if (!ret)
 		kfree(a);
 	return ret;

@@ -348,6 +348,46 @@ static void system_set_is_static(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, INVALID_IOASID, IOMMU_PASID_INVALID);
 }
 
+/*
+ * A global PASID starts without a record (a bare entry); its references
+ * and its lookups behave the same before and after data gives it one.
+ */
+static void global_pasid_takes_data_later(struct kunit *test)
+{
+	struct ioasid_set *sys = &ioasid_system_set, *other = new_set(test, 1);
+	unsigned int count = ioasid_set_count(sys);
+	int id = ioasid_alloc(sys, 1, IOASID_MAX, NULL);
+	int second;
+
+	KUNIT_ASSERT_GT(test, id, 0);
+	KUNIT_EXPECT_EQ(test, ioasid_set_count(sys), count + 1);
+	KUNIT_EXPECT_NULL(test, ioasid_find(sys, id, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, ERR_PTR(-EACCES), ioasid_find(other, id, NULL));
+	KUNIT_EXPECT_EQ(test, -EACCES, ioasid_get(other, id));
+	KUNIT_EXPECT_EQ(test, -EACCES, ioasid_attach_data(other, id, &token));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_attach_data(sys, id, NULL));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_get(sys, id));
+
+	KUNIT_EXPECT_EQ(test, 0, ioasid_attach_data(sys, id, &token));
+	KUNIT_EXPECT_PTR_EQ(test, ioasid_find(sys, id, NULL), (void *)&token);
+	/* The reference taken while it was bare is still counted. */
+	KUNIT_EXPECT_EQ(test, 0, ioasid_put(sys, id));
+	KUNIT_EXPECT_PTR_EQ(test, ioasid_find(sys, id, NULL), (void *)&token);
+	KUNIT_EXPECT_EQ(test, 0, ioasid_attach_data(sys, id, NULL));
+	KUNIT_EXPECT_NULL(test, ioasid_find(sys, id, NULL));
+
+	second = ioasid_alloc(sys, 1, IOASID_MAX, NULL);
+	KUNIT_EXPECT_GT(test, second, id);
+	KUNIT_EXPECT_EQ(test, 1, ioasid_put(sys, id));
+	KUNIT_EXPECT_PTR_EQ(test, ERR_PTR(-ENOENT), ioasid_find(sys, id, NULL));
+	KUNIT_EXPECT_EQ(test, -ENOENT, ioasid_put(sys, id));
+	/* The freed ID is the lowest free one again. */
+	KUNIT_EXPECT_EQ(test, id, ioasid_alloc(sys, 1, IOASID_MAX, NULL));
+	KUNIT_EXPECT_EQ(test, 1, ioasid_put(sys, id));
+	KUNIT_EXPECT_EQ(test, 1, ioasid_put(sys, second));
+	KUNIT_EXPECT_EQ(test, ioasid_set_count(sys), count);
+}
+
 static struct kunit_case ioasid_cases[] = {
 	KUNIT_CASE_PARAM(set_alloc_checks_args, set_alloc_gen_params),
 	KUNIT_CASE_PARAM(alloc_respects_bounds, bounds_gen_params),
@@ -362,6 +402,7 @@ static struct kunit_case ioasid_cases[] = {
 	KUNIT_CASE(getter_decides),
 	KUNIT_CASE(set_lives_while_it_holds_ids),
 	KUNIT_CASE(system_set_is_static),
+	KUNIT_CASE(global_pasid_takes_data_later),
 	{}
 };
 
@@ -701,6 +742,7 @@ struct fail_ctx {
 	struct ioasid_set *set;
 	struct mock_host *host;
 	unsigned int left;	/* > 0: the call made fewer than nth */
+	unsigned int system_count;	/* IDs of the system set before */
 };
 
 /* Called by an op that succeeded, before it checks and undoes itself. */
@@ -753,6 +795,29 @@ static int op_alloc_custom(struct fail_ctx *c)
 	return 0;
 }
 
+/* The first data attached to a global PASID needs a record for it. */
+static int op_attach_global(struct fail_ctx *c)
+{
+	int id = ioasid_alloc(&ioasid_system_set, FAIL_ID, FAIL_ID + 3, NULL);
+	int ret;
+
+	if (id < 0)
+		return id;
+	ret = ioasid_attach_data(&ioasid_system_set, id, &token);
+	if (ret) {
+		/* Still a live global PASID without data. */
+		KUNIT_EXPECT_NULL(c->test, ioasid_find(&ioasid_system_set, id,
+						       NULL));
+		KUNIT_EXPECT_EQ(c->test, 1, ioasid_put(&ioasid_system_set, id));
+		return ret;
+	}
+	fail_ctx_disarm(c);
+	KUNIT_EXPECT_PTR_EQ(c->test, ioasid_find(&ioasid_system_set, id, NULL),
+			    (void *)&token);
+	KUNIT_EXPECT_EQ(c->test, 1, ioasid_put(&ioasid_system_set, id));
+	return 0;
+}
+
 static int op_register(struct fail_ctx *c)
 {
 	int ret = ioasid_register_allocator(&c->host->ops);
@@ -770,6 +835,8 @@ static void fail_nth_check_unchanged(struct fail_ctx *c)
 	struct kunit *test = c->test;
 
 	KUNIT_EXPECT_EQ(test, ioasid_set_count(c->set), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_set_count(&ioasid_system_set),
+			c->system_count);
 	KUNIT_EXPECT_EQ(test, refcount_read(&c->set->refs), 1);
 	KUNIT_EXPECT_PTR_EQ(test, ioasid_find(c->set, FAIL_ID, NULL),
 			    ERR_PTR(-ENOENT));
@@ -789,6 +856,7 @@ static const struct fail_case fail_cases[] = {
 	{ "set_alloc", op_set_alloc, false },
 	{ "alloc", op_alloc, false },
 	{ "alloc-custom", op_alloc_custom, true },
+	{ "attach-global", op_attach_global, false },
 	{ "register", op_register, false },
 };
 
@@ -797,7 +865,11 @@ KUNIT_ARRAY_PARAM_DESC(fail, fail_cases, name);
 static void fail_nth_every_allocation(struct kunit *test)
 {
 	const struct fail_case *fc = test->param_value;
-	struct fail_ctx c = { .test = test, .set = new_set(test, 4) };
+	struct fail_ctx c = {
+		.test = test,
+		.set = new_set(test, 4),
+		.system_count = ioasid_set_count(&ioasid_system_set),
+	};
 	unsigned int nth, failed = 0;
 	int ret;
 
