@@ -40,9 +40,11 @@ static bool __iommu_is_blocking(struct iommu_group *group,
 	       domain == group->blocking_domain;
 }
 
-static int __iommu_dev_set_domain(struct iommu_group *group, struct device *dev,
-				  struct iommu_domain *domain,
-				  unsigned int flags)
+/* Inlined: once per member on every switch, ownership claims included. */
+static __always_inline int __iommu_dev_set_domain(struct iommu_group *group,
+						  struct device *dev,
+						  struct iommu_domain *domain,
+						  unsigned int flags)
 {
 	int ret;
 

@@ -47,9 +47,12 @@ iommu_run_pgsize(unsigned long pgsizes, unsigned long iova, phys_addr_t paddr,
 		return size;
 	}
 
-	fit = pgsizes & GENMASK(__fls(size), 0);
-	if (align)
-		fit &= GENMASK(__ffs(align), 0);
+	/*
+	 * Sizes up to the length and up to the lowest set bit of the
+	 * alignment; align ^ (align - 1) is that bit and all below it, or
+	 * every bit when both addresses are 0.
+	 */
+	fit = pgsizes & GENMASK(__fls(size), 0) & (align ^ (align - 1));
 	if (!fit)
 		return 0;
 	pgsize = BIT(__fls(fit));
@@ -58,7 +61,7 @@ iommu_run_pgsize(unsigned long pgsizes, unsigned long iova, phys_addr_t paddr,
 	 * The run ends where the next larger size would start, if the two
 	 * addresses share their offset in such a page and it fits.
 	 */
-	larger = pgsizes & ~GENMASK(__fls(fit), 0);
+	larger = pgsizes & -(pgsize << 1);
 	if (larger) {
 		next = BIT(__ffs(larger));
 		to_next = next - (iova & (next - 1));

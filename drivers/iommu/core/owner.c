@@ -163,12 +163,13 @@ void iommu_device_unuse_default_domain(struct device *dev)
  */
 static int __iommu_group_get_blocking(struct iommu_group *group)
 {
-	struct device *dev = __iommu_group_any_dev(group);
 	struct iommu_domain *domain;
+	struct device *dev;
 
 	lockdep_assert_held(&group->mutex);
 	if (group->blocking_domain)
 		return 0;
+	dev = __iommu_group_any_dev(group);
 	domain = iommu_domain_alloc_for_dev(dev, IOMMU_DOMAIN_BLOCKED);
 	if (IS_ERR(domain))
 		domain = iommu_domain_alloc_for_dev(dev, IOMMU_DOMAIN_UNMANAGED);
