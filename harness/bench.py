@@ -82,7 +82,9 @@ Notes:
   the configuration's default domain (the KUnit kernel has IOMMU_DMA and
   lazy mode: DMA-FQ, whose IOVA and flush queue set-up in dma-iommu.c
   runs at probe) and, "identity", with the driver asking for identity
-  default domains, which leaves dma-iommu.c out.
+  default domains, which leaves dma-iommu.c out.  Ours creates one sysfs
+  file per group more than stock, dma_owner (Documentation/ABI/testing/
+  sysfs-kernel-iommu_groups-dma_owner): probe and slab include it.
 - IOVA per-CPU caches: not the core.  The 6 cache-line aligned per-CPU
   areas that dma-iommu.c's IOVA set-up (iova_domain_init_rcaches())
   allocates for each DMA domain, allocated as many times as the probe
@@ -94,7 +96,9 @@ Notes:
   ioasid_attach_data() (neither is timed).  Lookup: stock xa_load() on
   that xarray, ours ioasid_find() on the system set (RCU, set checked).
   Free: stock xa_erase() and the IDA free, ours the ioasid free, which
-  drops the data with the ID.
+  drops the data with the ID.  An IDA keeps a bit per ID; ioasid keeps
+  an xarray slot per ID, which its lock-free lookup and per-ID
+  references need.
 - slab: growth of the NR_SLAB_* counters while probing 2,048 devices in
   groups of 1 and of 8; per group = (m1 - m8) / (7/8 N), per device =
   m1 / N - per group.
