@@ -80,9 +80,10 @@ Notes:
 - probe: iommu_fwspec_init() + iommu_probe_device() per platform device,
   each in a group of its own (devices added beforehand, not timed), on
   the configuration's default domain (the KUnit kernel has IOMMU_DMA and
-  lazy mode: DMA-FQ, whose IOVA and flush queue set-up in dma-iommu.c
-  runs at probe) and, "identity", with the driver asking for identity
-  default domains, which leaves dma-iommu.c out.  Ours creates one sysfs
+  lazy mode, but the bench driver offers no deferred flush, so dma-iommu.c
+  makes the DMA-FQ domain a DMA one; its IOVA set-up runs at probe) and,
+  "identity", with the driver asking for identity default domains,
+  which leaves dma-iommu.c out.  Ours creates one sysfs
   file per group more than stock, dma_owner (Documentation/ABI/testing/
   sysfs-kernel-iommu_groups-dma_owner): probe and slab include it.
 - IOVA per-CPU caches: not the core.  The 6 cache-line aligned per-CPU
@@ -294,8 +295,8 @@ set xrange [5:20000]
 set yrange [0:*]
 set key bottom right
 set grid
-plot '{dat}' using 1:2:3:4 with yerrorlines lw 2 title 'stock, default domain (DMA-FQ)', \\
-     '{dat}' using 1:5:6:7 with yerrorlines lw 2 title 'ours, default domain (DMA-FQ)', \\
+plot '{dat}' using 1:2:3:4 with yerrorlines lw 2 title 'stock, default domain (DMA)', \\
+     '{dat}' using 1:5:6:7 with yerrorlines lw 2 title 'ours, default domain (DMA)', \\
      '{dat}' using 1:8:9:10 with yerrorlines lw 2 title 'stock, identity', \\
      '{dat}' using 1:11:12:13 with yerrorlines lw 2 title 'ours, identity'
 """

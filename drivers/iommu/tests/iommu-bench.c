@@ -491,8 +491,9 @@ static void claim_release(struct kunit *test)
 
 /*
  * Probe of many devices, each in a group of its own: on the default domain
- * the configuration gives (with IOMMU_DMA, a DMA or DMA-FQ domain, set up
- * by dma-iommu.c at probe), and on identity domains, which leave
+ * the configuration gives (with IOMMU_DMA, a DMA domain: this driver has
+ * no deferred flush for DMA-FQ; dma-iommu.c sets up its IOVA allocator at
+ * probe), and on identity domains, which leave
  * dma-iommu.c out and so show the core's own cost.
  */
 
