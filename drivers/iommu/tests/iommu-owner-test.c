@@ -131,16 +131,14 @@ static int run_step(struct device **devs, struct iommu_domain *paging,
 	return -EINVAL;
 }
 
-/* Put a group back to nobody, whatever a failed case left behind. */
-static void owner_reset(void *data)
+/* Put @dev's group back to nobody, whatever a failed case left behind. */
+static void owner_reset(void *dev)
 {
-	struct iommu_group *group = data;
+	struct iommu_group *group = ((struct device *)dev)->iommu_group;
 
 	/* Kernel users a failed case left: drop them as unbinding would. */
-	mutex_lock(&group->mutex);
-	while (group->owner_cnt && !group->owner)
-		group->owner_cnt--;
-	mutex_unlock(&group->mutex);
+	while (READ_ONCE(group->owner_cnt) && !READ_ONCE(group->owner))
+		iommu_device_unuse_dma_api(dev);
 	while (READ_ONCE(group->owner_cnt))
 		iommu_group_release_dma_owner(group);
 	iommu_detach_group(NULL, group);
@@ -160,7 +158,7 @@ static void ownership_state_machine(struct kunit *test)
 	group = devs[0]->iommu_group;
 	paging = iommu_mock_paging_domain(test, devs[0]);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, owner_reset,
-							   group));
+							   devs[0]));
 
 	for (i = 0; i < c->nr_steps; i++)
 		KUNIT_EXPECT_EQ_MSG(test, run_step(devs, paging, &c->steps[i]),
