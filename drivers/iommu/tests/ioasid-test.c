@@ -795,12 +795,19 @@ static int op_alloc_custom(struct fail_ctx *c)
 	return 0;
 }
 
-/* The first data attached to a global PASID needs a record for it. */
+/*
+ * The first data attached to a global PASID needs a record for it.  Only
+ * the attach is swept, so that the record's allocation comes first
+ * whatever the ID's own allocation needed (op_alloc() sweeps that).
+ */
 static int op_attach_global(struct fail_ctx *c)
 {
-	int id = ioasid_alloc(&ioasid_system_set, FAIL_ID, FAIL_ID + 3, NULL);
-	int ret;
+	unsigned int nth = fail_nth_left();
+	int id, ret;
 
+	fail_nth_set(0);
+	id = ioasid_alloc(&ioasid_system_set, FAIL_ID, FAIL_ID + 3, NULL);
+	fail_nth_set(nth);
 	if (id < 0)
 		return id;
 	ret = ioasid_attach_data(&ioasid_system_set, id, &token);
