@@ -135,9 +135,10 @@ static int run_step(struct device **devs, struct iommu_domain *paging,
 static void owner_reset(void *dev)
 {
 	struct iommu_group *group = ((struct device *)dev)->iommu_group;
+	unsigned int users = READ_ONCE(group->owner_cnt);
 
 	/* Kernel users a failed case left: drop them as unbinding would. */
-	while (READ_ONCE(group->owner_cnt) && !READ_ONCE(group->owner))
+	while (users-- && !READ_ONCE(group->owner))
 		iommu_device_unuse_dma_api(dev);
 	while (READ_ONCE(group->owner_cnt))
 		iommu_group_release_dma_owner(group);
