@@ -47,6 +47,7 @@
 #include <linux/vfio.h>
 
 #include "../../drivers/iommu/iommufd/iommufd_test.h"
+#include "iommu-group.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PG		4096UL
@@ -1370,19 +1371,6 @@ static void group_release(struct group *g)
 	g->mode = G_NONE;
 }
 
-static int group_id_of(const char *bdf)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -1;
-	target[n] = '\0';
-	return atoi(strrchr(target, '/') + 1);
-}
-
 static void find_cdev(struct group *g)
 {
 	char path[PATH_MAX];
@@ -1405,7 +1393,7 @@ static void add_group(const char *bdf, bool viable)
 
 	g->bdf = bdf;
 	g->viable = viable;
-	g->id = group_id_of(bdf);
+	g->id = pci_iommu_group_id(bdf);
 	g->fd = -1;
 	g->cdevfd = -1;
 	if (g->id < 0) {

@@ -26,6 +26,8 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
+#include "iommu-group.h"
+
 #define BUF_SIZE	0x100000UL		/* 1 MiB */
 #define BUF_IOVA	0x100000000UL		/* 4 GiB */
 
@@ -48,15 +50,7 @@ static void check(int ok, const char *fmt, ...)
 
 static int group_id(void)
 {
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -1;
-	target[n] = '\0';
-	return atoi(strrchr(target, '/') + 1);
+	return pci_iommu_group_id(bdf);
 }
 
 /* The group's dma_owner, e.g. "none", "kernel 1", "user 1 vfio-claim[42]". */
