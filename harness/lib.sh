@@ -24,6 +24,15 @@ esac
 SRC=$WORK/src
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.ccache}
+# Measured on drivers/acpi/ (200 files, 2 cores): no ccache 52 s, a cold
+# ccache in its default mode 86 s (it runs the preprocessor besides the
+# compiler to hash each file), in depend mode without compression and with
+# its inode cache 59 s; a warm one 14 s.  Uncompressed entries take about
+# twice the room: the cache may hold every configuration make check builds.
+export CCACHE_DEPEND=${CCACHE_DEPEND:-1}
+export CCACHE_NOCOMPRESS=${CCACHE_NOCOMPRESS:-1}
+export CCACHE_INODECACHE=${CCACHE_INODECACHE:-1}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-20G}
 # Paths below the checkout hash as relative ones: work trees and fresh
 # clones elsewhere share cached objects.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP}
