@@ -1,20 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # check.sh: every test.  First everything on $CORE (default: ours); then,
-# unless COMPARE=0 or CORE=stock, the suites that must give the same result
-# on the base's core (the KUnit suites and the iommufd selftests) again on
-# CORE=stock, in the same run.  Stages run in order; a failed stage does
-# not stop the ones that do not depend on it.  Prints each stage's time and
-# ends with the tally "N passed, N failed, N skipped".
+# unless COMPARE=0 or CORE=stock, the same boots again on CORE=stock, in
+# the same run.  Prints each stage's time and ends with the tally
+# "N passed, N failed, N skipped".
+#
+# Kernel builds run one after the other in this script (two cores: each
+# build uses both).  Each boot is a job of a pool that runs BOOT_JOBS
+# guests at once (default: the number of cores), beside the builds: a
+# guest is mostly one busy vCPU, and a pool of them keeps both cores busy
+# while a build links or a guest waits.  A job boots a copy of the kernel
+# image it was given, so a later build (the other core's, in the same
+# build directory) cannot change what it runs.  A job's output is printed
+# when it ends.  A failed stage does not stop the ones that do not depend
+# on it.
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/harness
 COMPARE=${COMPARE:-1}
+# STAGES: what to run (a developer's subset; make check runs them all).
+STAGES=${STAGES:-x86_64 debug arm64 gates stock series}
+BOOT_JOBS=${BOOT_JOBS:-$(nproc)}
 mkdir -p "$OUT"
 export RESULTS_FILE=$OUT/results
 : >"$RESULTS_FILE"
+JOBS_DIR=$OUT/jobs
+rm -rf "$JOBS_DIR"
+mkdir -p "$JOBS_DIR"
 failed_stages=()
 t0=$(date +%s)
+
+wanted() { case " $STAGES " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # must NAME CMD...: a stage whose failure stops the run (set-up).
 must() { stage "$@" || { tally; die "stage $1 failed"; }; }
@@ -22,6 +38,29 @@ must() { stage "$@" || { tally; die "stage $1 failed"; }; }
 try() { stage "$@" || failed_stages+=("$1"); }
 # broken NAME: a build the later stages needed failed.
 broken() { failed_stages+=("$1"); echo "$1 0 1 0" >>"$RESULTS_FILE"; }
+
+# spawn NAME CMD...: try, as a job of the pool.
+job_seq=0
+spawn() {
+	local name=$1 out
+	job_seq=$((job_seq + 1))
+	out=$JOBS_DIR/$job_seq.log
+	while [ "$(jobs -rp | wc -l)" -ge "$BOOT_JOBS" ]; do
+		wait -n 2>/dev/null || true
+	done
+	(
+		stage "$@" >"$out" 2>&1 || echo "$name" >>"$JOBS_DIR/failed"
+		cat "$out" >&2
+	) &
+}
+
+# settle: wait for every job and collect the failed ones.
+settle() {
+	wait
+	[ ! -s "$JOBS_DIR/failed" ] || mapfile -t -O "${#failed_stages[@]}" \
+		failed_stages <"$JOBS_DIR/failed"
+	rm -f "$JOBS_DIR/failed"
+}
 
 tally() {
 	awk -v stages="${#failed_stages[@]}" '
@@ -33,136 +72,187 @@ tally() {
 		}' "$RESULTS_FILE"
 }
 
-# The IOMMU suites on one core: KUnit, the boots, the iommufd selftests.
-# With "compare", only what must match the other core.
-run_core() {
-	local core=$1 what=$2 kernel initrd
-	export CORE=$core
+# build_kernel NAME ARCH FRAGMENT...: build, and keep a copy of the image and
+# its .config as out/$CORE/NAME.img and NAME.config; prints the image's
+# path.
+build_kernel() {
+	local name=$1 img
+	shift
+	img=$("$H/kernel.sh" "$@") || return 1
+	cp "$img" "$OUT/$CORE/$name.img"
+	cp "$(dirname "$img")/../../../.config" "$OUT/$CORE/$name.config"
+	echo "$OUT/$CORE/$name.img"
+}
 
-	must "tree ($core)" "$H/tree.sh"
-	try "kunit ($core)" "$H/kunit.sh"
+# The x86_64 rows: NAME IOMMU ARGS.  Each row is one boot that runs the
+# suites edu, boot, bridge and vfio (edu first: the disks must still read
+# through the IOMMU after it gave the edu device back).  Lazy mode: caching mode makes the
+# VT-d driver force strict invalidation, so those rows go without it;
+# QEMU's AMD-Vi always reports NpCache, for which the driver forces strict
+# ("Using strict mode due to virtualization"): lazy gives DMA there.
+X86_ROWS=(
+	"intel-strict intel iommu.strict=1 iommutest.domain=DMA"
+	"intel-lazy intel-nocm iommu.strict=0 iommutest.domain=DMA-FQ"
+	"intel-pt intel iommu.passthrough=1 iommutest.domain=identity"
+	"intel-sl-strict intel-sl iommu.strict=1 iommutest.domain=DMA"
+	"intel-sl-lazy intel-sl-nocm iommu.strict=0 iommutest.domain=DMA-FQ"
+	"intel-fl-strict intel-fl iommu.strict=1 iommutest.domain=DMA"
+	"intel-fl-lazy intel-fl-nocm iommu.strict=0 iommutest.domain=DMA-FQ"
+	"amd-strict amd iommu.strict=1 iommutest.domain=DMA"
+	"amd-lazy amd iommu.strict=0 iommutest.domain=DMA"
+	"amd-pt amd iommu.passthrough=1 iommutest.domain=identity"
+	"virtio-strict virtio iommu.strict=1 iommutest.domain=DMA"
+	"virtio-lazy virtio iommu.strict=0 iommutest.domain=DMA-FQ"
+	"virtio-pt virtio iommu.passthrough=1 iommutest.domain=identity"
+)
+# The arm64 rows (QEMU's virt with its SMMUv3).  The SMMUv3 driver does
+# not force strict under QEMU: lazy gives DMA-FQ.
+ARM64_ROWS=(
+	"smmuv3-strict smmuv3 iommu.strict=1 iommutest.domain=DMA"
+	"smmuv3-lazy smmuv3 iommu.strict=0 iommutest.domain=DMA-FQ"
+	"smmuv3-pt smmuv3 iommu.passthrough=1 iommutest.domain=identity"
+	"smmuv3-s1-strict smmuv3-s1 iommu.strict=1 iommutest.domain=DMA"
+)
+# Rows of the debug kernel: each IOMMU driver once in strict mode, VT-d
+# in every mode and table format.
+DEBUG_ROWS=(intel-strict intel-lazy intel-pt intel-fl-strict amd-strict
+	virtio-strict)
 
-	kernel=$(stage "build x86_64 ($core)" "$H/kernel.sh" x86_64 boot) ||
-		{ broken "build-x86_64($core)"; return; }
-	initrd=$(stage "initramfs ($core)" "$H/initramfs.sh" x86_64) ||
-		{ broken "initramfs($core)"; return; }
+# row_args IOMMU: what every boot on IOMMU needs on its command line: a
+# few 2 MiB pages for the edu suite's hugetlbfs case; QEMU's virtio-iommu
+# does not isolate MSIs, VFIO must be told.
+row_args() {
+	echo hugepages=8
+	[ "$1" != virtio ] ||
+		echo "vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"
+}
 
-	if [ "$what" = full ]; then
-		for iommu in intel amd virtio; do
-			boot_matrix "" "$kernel" "$initrd" "$iommu"
-		done
-		# The fuzzer's mock devices need our core's private bus IOMMU
-		# next to the real one (the base's core would hand them to it).
-		if [ "$core" = ours ]; then
-			for iommu in intel amd virtio; do
-				fuzz_boot "" "$kernel" "$initrd" "$iommu"
-			done
-		fi
-	fi
+# boot_row TAG KERNEL INITRD ROW SUITES [ARG...]: one row of a matrix as a
+# job.  TAG (empty or "debug") goes into the run's name; ARGs go onto the
+# command line after the row's.
+boot_row() {
+	local tag=${1:+$1-} label=${1:+$1 } kernel=$2 initrd=$3 suites=$5
+	local -a row
+	read -ra row <<<"$4"
+	shift 5
+	# shellcheck disable=SC2046
+	spawn "${label}${row[0]} ($CORE)" "$H/boot.sh" "$tag${row[0]}" \
+		"$kernel" "$initrd" "${row[1]}" "$suites" "${row[@]:2}" \
+		$(row_args "${row[1]}") "$@"
+}
+
+# row NAME ROWS...: the row called NAME.
+row() {
+	local want=$1 r
+	shift
+	for r in "$@"; do [ "${r%% *}" != "$want" ] || { echo "$r"; return; }; done
+	die "no row $want"
+}
+
+# x86_suites ROW: the suites of a row; on our core the strict row of each
+# IOMMU driver runs the fuzzer too (its mock devices need our core's
+# private bus IOMMU next to the real one).
+x86_suites() {
+	case "$CORE:$1" in
+	ours:intel-strict | ours:amd-strict | ours:virtio-strict)
+		echo edu,boot,bridge,vfio,fuzz ;;
+	*) echo edu,boot,bridge,vfio ;;
+	esac
+}
+
+# x86_64 CORE: the test kernel, kunit.py on it, the boot matrix, the
+# iommufd selftests; on our core, the debug kernel and its runs too.
+x86_64() {
+	local kernel initrd r
+	kernel=$(stage "build x86_64 ($CORE)" build_kernel x86_64 x86_64 boot) ||
+		{ broken "build-x86_64($CORE)"; return; }
+	initrd=$(stage "initramfs x86_64 ($CORE)" "$H/initramfs.sh" x86_64) ||
+		{ broken "initramfs-x86_64($CORE)"; return; }
+	spawn "kunit ($CORE)" "$H/kunit.sh" "$kernel" "$OUT/$CORE/x86_64.config"
+	for r in "${X86_ROWS[@]}"; do
+		boot_row "" "$kernel" "$initrd" "$r" "$(x86_suites "${r%% *}")"
+	done
 	# Ours gives a private bus (the selftest's mock) its own IOMMU, so
 	# the selftests run with the VT-d driver up, as on a host.  The base's
 	# core probes a device without a fwspec with the first IOMMU
 	# registered without a fwnode, so with DMAR up every mock device would
 	# go to the VT-d driver: VT-d off for it.
 	# shellcheck disable=SC2046
-	try "iommufd selftests ($core)" "$H/boot.sh" iommufd-selftests \
+	spawn "iommufd selftests ($CORE)" "$H/boot.sh" iommufd-selftests \
 		"$kernel" "$initrd" intel iommufd hugepages=128 \
-		$([ "$core" = stock ] && echo intel_iommu=off)
-	[ "$what" != full ] || try "arm64 smmuv3 ($core)" "$H/arm64.sh"
-	[ "$what" != full ] || [ "$core" != ours ] || run_debug "$initrd"
-}
+		$([ "$CORE" = stock ] && echo intel_iommu=off)
+	[ "$CORE" = ours ] && wanted debug || return 0
 
-# boot_matrix TAG KERNEL INITRD IOMMU [ARG...]: the default domain in
-# strict, lazy and passthrough mode with the disk read through it, and
-# VFIO; TAG (empty or "debug") goes into the run names, ARGs onto every
-# kernel command line.
-boot_matrix() {
-	local tag=${1:+$1-} label=${1:+$1 } kernel=$2 initrd=$3 iommu=$4
-	local lazy_iommu=$4 lazy=DMA-FQ vfio_args=
-	shift 4
-
-	case "$iommu" in
-	# Caching mode makes the VT-d driver force strict invalidation.
-	intel) lazy_iommu=intel-nocm ;;
-	# QEMU's AMD-Vi always reports NpCache, for which the driver forces
-	# strict ("Using strict mode due to virtualization"): lazy gives DMA.
-	amd) lazy=DMA ;;
-	# QEMU's virtio-iommu does not isolate MSIs; VFIO must be told.
-	virtio) vfio_args="vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1" ;;
-	esac
-	try "${label}boot $iommu strict ($CORE)" "$H/boot.sh" "$tag$iommu-strict" \
-		"$kernel" "$initrd" "$iommu" boot iommu.strict=1 \
-		iommutest.domain=DMA "$@"
-	try "${label}boot $iommu lazy ($CORE)" "$H/boot.sh" "$tag$iommu-lazy" \
-		"$kernel" "$initrd" "$lazy_iommu" boot iommu.strict=0 \
-		iommutest.domain=$lazy "$@"
-	try "${label}boot $iommu passthrough ($CORE)" "$H/boot.sh" \
-		"$tag$iommu-pt" "$kernel" "$initrd" "$iommu" boot \
-		iommu.passthrough=1 iommutest.domain=identity "$@"
-	# shellcheck disable=SC2086
-	try "${label}vfio $iommu ($CORE)" "$H/boot.sh" "$tag$iommu-vfio" \
-		"$kernel" "$initrd" "$iommu" vfio $vfio_args "$@"
-}
-
-# The debug kernel (configs/debug.config: lockdep, KASAN, kmemleak, debug
-# objects and lists, fault injection) runs our KUnit suites, built in, at
-# boot, then the boot matrix and the iommufd selftests with KUnit off; a
-# lockdep, KASAN or WARN report on the console or a kmemleak find at the
-# end of a run fails it.  Ours only: it proves our code, and the base's
-# core is the reference, not the subject.
-run_debug() {
-	local kernel initrd=$1 iommu
-
-	kernel=$(stage "build x86_64 debug ($CORE)" "$H/kernel.sh" x86_64 \
+	kernel=$(stage "build x86_64 debug ($CORE)" build_kernel x86_64-debug x86_64 \
 		boot debug) || { broken "build-x86_64-debug($CORE)"; return; }
-	KTAP_CONSOLE=1 try "debug kunit at boot ($CORE)" "$H/boot.sh" \
-		debug-kunit "$kernel" "$initrd" intel boot iommu.strict=1 \
-		iommutest.domain=DMA
-	for iommu in intel amd virtio; do
-		boot_matrix debug "$kernel" "$initrd" "$iommu" kunit.enable=0
+	# The KUnit suites at boot (their KTAP on the console), then the
+	# guest suites.
+	KTAP_CONSOLE=1 boot_row debug "$kernel" "$initrd" \
+		"$(row intel-strict "${X86_ROWS[@]}")" \
+		"$(x86_suites intel-strict)" kunit.enable=1
+	for r in "${DEBUG_ROWS[@]:1}"; do
+		boot_row debug "$kernel" "$initrd" "$(row "$r" "${X86_ROWS[@]}")" \
+			"$(x86_suites "$r")"
 	done
-	try "debug iommufd selftests ($CORE)" "$H/boot.sh" \
+	spawn "debug iommufd selftests ($CORE)" "$H/boot.sh" \
 		debug-iommufd-selftests "$kernel" "$initrd" intel iommufd \
-		hugepages=128 kunit.enable=0
-	fuzz_boot debug "$kernel" "$initrd" intel kunit.enable=0
+		hugepages=128
 }
 
-# fuzz_boot TAG KERNEL INITRD IOMMU [ARG...]: iommu-fuzz (guest/fuzz.sh)
-# on the vIOMMU ioctls and on VFIO with the disk, a fixed seed, iterations
-# and time cap (iommutest.seed= and friends override them), then the
-# disk's checksum.  TAG and ARGs as for boot_matrix.
-fuzz_boot() {
-	local tag=${1:+$1-} label=${1:+$1 } kernel=$2 initrd=$3 iommu=$4 args=
-	shift 4
-	# As boot_matrix: QEMU's virtio-iommu does not isolate MSIs.
-	[ "$iommu" != virtio ] ||
-		args="vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"
-	# The fuzzer stops at its own time cap (30 s); the boot at this one.
-	# shellcheck disable=SC2086
-	BOOT_TIMEOUT=${FUZZ_TIMEOUT:-240} try "${label}fuzz $iommu ($CORE)" \
-		"$H/boot.sh" "$tag$iommu-fuzz" "$kernel" "$initrd" "$iommu" fuzz \
-		$args ${FUZZ_ARGS:-} "$@"
+# arm64: Debian's arm64 busybox, the kernel, its initramfs, the rows and
+# the iommufd selftests with the SMMUv3 driver up.  The base's SMMUv3
+# KUnit suite is built in; the strict row runs it (kunit.enable=1) and
+# judges its KTAP on the console, so each of its results counts once.
+arm64() {
+	local kernel initrd r
+	stage "busybox arm64" "$H/busybox-arm64.sh" || { broken busybox-arm64; return; }
+	kernel=$(stage "build arm64 ($CORE)" build_kernel arm64 arm64 boot) ||
+		{ broken "build-arm64($CORE)"; return; }
+	initrd=$(stage "initramfs arm64 ($CORE)" "$H/initramfs.sh" arm64) ||
+		{ broken "initramfs-arm64($CORE)"; return; }
+	KTAP_CONSOLE=1 boot_row "" "$kernel" "$initrd" "${ARM64_ROWS[0]}" \
+		edu,boot,vfio kunit.enable=1
+	for r in "${ARM64_ROWS[@]:1}"; do
+		boot_row "" "$kernel" "$initrd" "$r" edu,boot,vfio
+	done
+	# Our core gives the selftest's mock bus its own IOMMU, next to the
+	# SMMUv3.
+	[ "$CORE" = ours ] || return 0
+	spawn "arm64 iommufd selftests ($CORE)" "$H/boot.sh" smmuv3-iommufd \
+		"$kernel" "$initrd" smmuv3 iommufd hugepages=128
 }
 
 must deps "$H/deps.sh"
 must base "$H/base.sh"
-log "base: $BASE_PKG $(cat "$WORK/base/.version")"
+log "base: $BASE_PKG $(cat "$WORK/base/.version"), $(qemu-system-x86_64 --version | head -1)"
 
-run_core "$CORE" full
+export CORE
+mkdir -p "$OUT/$CORE"
+must "tree ($CORE)" "$H/tree.sh"
+! wanted x86_64 || x86_64
+! wanted arm64 || arm64
 # The static checks read our core, so they run on CORE=ours, before the
 # stock comparison puts the base's core into the tree.
-if [ "$CORE" = ours ]; then
+if [ "$CORE" = ours ] && wanted gates; then
 	for gate in build kdoc cocci tools docs; do
 		try "gate $gate" "$H/gates.sh" "$gate"
 	done
 fi
-[ "$COMPARE" = 0 ] || [ "$CORE" = stock ] || run_core stock compare
+if [ "$COMPARE" != 0 ] && [ "$CORE" = ours ] && wanted stock; then
+	CORE=stock
+	mkdir -p "$OUT/$CORE"
+	must "tree ($CORE)" "$H/tree.sh"
+	! wanted x86_64 || x86_64
+	! wanted arm64 || arm64
+	CORE=ours
+fi
 
 # The kernel series (series/): made from the base and the tree just
 # tested, and checkpatch --strict on every patch.  Last, so that its cover
 # letter quotes this run's results.  The build of every patch is make
 # series-check's, not make check's.
-try "checkpatch (series)" "$H/series-checkpatch.sh"
+settle
+! wanted series || try "checkpatch (series)" "$H/series-checkpatch.sh"
 
 printf '[time] %-32s %4ds\n' total $(($(date +%s) - t0)) >&2
 [ ${#failed_stages[@]} -eq 0 ] || log "failed stages: ${failed_stages[*]}"

@@ -7,7 +7,7 @@
 #
 #   build     W=1 C=2 build of drivers/iommu/ (gcc's extra warnings, sparse
 #             on every file) in its own build directory, configured as
-#             kernel.sh x86_64 boot does plus configs/gates.config
+#             kernel.sh x86_64 boot does (the KUnit suites included)
 #   kdoc      scripts/kernel-doc -none -Wall, and a kernel-doc comment with
 #             Context: and Return: on every exported function
 #             (harness/kdoc-exports.py)
@@ -84,7 +84,8 @@ new_only() {
 
 gate_build() {
 	local bdir log found n t_wait
-	bdir=$("$TOP/harness/kernel.sh" --config-only x86_64 boot gates)
+	bdir=$(KERNEL_BUILD=$WORK/build/x86_64-boot-gates \
+		"$TOP/harness/kernel.sh" --config-only x86_64 boot)
 	log=$GW/build.log
 	t_wait=$(date +%s)
 	build_lock

@@ -4,8 +4,8 @@
 # (series.sh), runs checkpatch --strict on every patch
 # (series-checkpatch.sh), then applies it with git am, patch by patch, to
 # a clean git repository of the base and builds the x86_64 test
-# configuration ("x86_64 boot", plus configs/series.config: the KUnit
-# suites) before the first patch and after every patch, and the
+# configuration ("x86_64 boot", the KUnit suites included; before the
+# patch that adds them their options are only logged as missing) before the first patch and after every patch, and the
 # user-space programs of harness/guest-programs.list (the iommufd
 # selftests, tools/iommu) after every patch that touches their sources
 # or the UAPI.  Last,
@@ -60,7 +60,7 @@ build() {
 	rm -f "$BUILD/.config-hash"	# a patch may add Kconfig symbols
 	if KERNEL_SRC=$CHK KERNEL_BUILD=$BUILD \
 	   KERNEL_CONFIG_CHECK=$([ "$last" = 1 ] && echo fail || echo warn) \
-	   "$H/kernel.sh" x86_64 boot series >/dev/null 2>"$dir/$label.build"; then
+	   "$H/kernel.sh" x86_64 boot >/dev/null 2>"$dir/$label.build"; then
 		sed -n 's/.*built in \([0-9]*s\) (\([0-9]*\)s waiting.*/\1/p' "$dir/$label.build"
 	else
 		cp "$BUILD/build.log" "$dir/$label.build.log" 2>/dev/null || true

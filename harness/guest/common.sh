@@ -16,11 +16,51 @@ pci_is_iommu() {
 	[ "$(cat "$1/vendor"):$(cat "$1/device")" = 0x1af4:0x1057 ]
 }
 
+# behind_bridge DEV: the PCI function sits on a bus behind a bridge, not on
+# a root bus (its parent in the device tree is a PCI function).
+behind_bridge() {
+	case "$(basename "$(dirname "$(readlink -f "$1")")")" in
+	[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:*) return 0 ;;
+	esac
+	return 1
+}
+
 # group_type DEV: the default domain type of a device's IOMMU group.
 group_type() { cat "$1/iommu_group/type"; }
 
 # disk_pci_dev DISK: sysfs path of the PCI function behind a virtio disk.
 disk_pci_dev() { readlink -f "/sys/block/$1/device/.."; }
+
+# disk_serials: the serial numbers of the host's disks (boot.sh), "root"
+# first.
+disk_serials() { param iommutest.disks | tr , '\n' | cut -d: -f1; }
+
+# disk_sha SERIAL: the checksum the host computed for that disk.
+disk_sha() { param iommutest.disks | tr , '\n' | sed -n "s/^$1://p"; }
+
+# disk_named SERIAL: the block device (vda, ...) with that serial number,
+# waiting up to 10 s for it to appear after a driver bind.
+disk_named() {
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		for b in /sys/block/vd*; do
+			[ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] &&
+				{ echo "${b##*/}"; return 0; }
+		done
+		sleep 1
+	done
+	return 1
+}
+
+# disk_bdf SERIAL: the PCI address of that disk.
+disk_bdf() { basename "$(disk_pci_dev "$(disk_named "$1")")"; }
+
+# disk_checksum SERIAL: the disk reads back with the host's checksum.
+disk_checksum() {
+	b=$(disk_named "$1") || fail "no disk with serial $1" || return 1
+	got=$(sha256sum "/dev/$b" | cut -d' ' -f1)
+	[ "$got" = "$(disk_sha "$1")" ] ||
+		fail "$1 ($b) reads $got, host says $(disk_sha "$1")"
+}
 
 # bind BDF DRIVER: move a PCI function to DRIVER ("" for its own match).
 bind() {
@@ -33,14 +73,10 @@ bind() {
 	[ -z "$2" ] || [ "${drv##*/}" = "$2" ]
 }
 
-# disk_back_to_kernel BDF AFTER: give the disk at BDF back to its driver
-# and check that it reads with the host's checksum after AFTER.
+# disk_back_to_kernel BDF AFTER: give the root disk at BDF back to its
+# driver and check that it reads with the host's checksum after AFTER.
 disk_back_to_kernel() {
 	bind "$1" "" || return 1
-	for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 1; done
-	[ -b /dev/vda ] || fail "no /dev/vda after rebinding" || return 1
 	! our_core || cat "/sys/bus/pci/devices/$1/iommu_group/dma_owner"
-	got=$(sha256sum /dev/vda | cut -d' ' -f1)
-	[ "$got" = "$(param iommutest.sha256)" ] ||
-		fail "disk reads $got after $2, host says $(param iommutest.sha256)"
+	disk_checksum root || fail "after $2" || return 1
 }

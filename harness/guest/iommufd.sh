@@ -14,13 +14,29 @@
 
 TESTS="iommufd iommufd_fail_nth iommufd_viommu"
 
+# timed: copy kselftest TAP through, and keep how long each case took
+# (from its "#  RUN" line to its result) in /tmp/case-times, slowest first:
+# the kselftest harness gives each case 30 s of wall time unless the test
+# says otherwise, and these are the figures its limits are measured by.
+timed() {
+	awk '
+	function t(  u) { getline u <"/proc/uptime"; close("/proc/uptime"); split(u, a, " "); return a[1] }
+	/^#  RUN / { name = $3; start = t() }
+	/^(not )?ok [0-9]/ && name != "" { printf "%.2f %s\n", t() - start, name >"/tmp/case-times.raw"; name = "" }
+	{ print; fflush() }'
+	sort -rn /tmp/case-times.raw >/tmp/case-times 2>/dev/null
+	rm -f /tmp/case-times.raw
+}
+
 # selftest NAME: run /usr/bin/NAME, its TAP nested on fd 3.
 selftest() {
 	[ -x "/usr/bin/$1" ] || fail "/usr/bin/$1 missing" || return 1
 	[ -c /dev/iommu ] || { echo "SKIP: no /dev/iommu (CONFIG_IOMMUFD)"; return 77; }
 	grep -i '^hugepages_\(total\|free\)' /proc/meminfo
 	read -r start _ </proc/uptime
-	{ "/usr/bin/$1"; echo $? >"/tmp/$1.rc"; } 2>&1 | sed 's/^/    /' >&3
+	{ "/usr/bin/$1"; echo $? >"/tmp/$1.rc"; } 2>&1 | timed | sed 's/^/    /' >&3
+	echo "slowest cases (s):"
+	head -5 /tmp/case-times
 	rc=$(cat "/tmp/$1.rc" 2>/dev/null) || rc=1
 	read -r end _ </proc/uptime
 	echo "$1: exit status $rc after $(echo "$start $end" | awk '{ printf "%.2f", $2 - $1 }') s"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # VFIO suite: DMA ownership from user space with real vfio-pci.
 #
-# The virtio-blk disk (alone in its group) is unbound from virtio-pci,
+# The root virtio-blk disk (alone in its group) is unbound from virtio-pci,
 # bound to vfio-pci, claimed and released the container way and the cdev
 # way (tools/iommu/vfio-claim.c), then given back to virtio-pci, and the
 # disk must read back with the host's checksum again.  Then the refusal:
@@ -17,10 +17,8 @@ TESTS="bind_vfio container_claim cdev_claim back_to_kernel_driver refused_claim"
 # The base's core has no dma_owner attribute: vfio-claim leaves it out.
 our_core || export VFIO_CLAIM_NO_OWNER=1
 
-disk_bdf() { basename "$(disk_pci_dev vda)"; }
-
 test_bind_vfio() {
-	DISK=$(disk_bdf)
+	DISK=$(disk_bdf root)
 	echo "$DISK" >/tmp/disk_bdf
 	bind "$DISK" vfio-pci || return 1
 	lsiommu

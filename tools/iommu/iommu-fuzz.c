@@ -6,7 +6,9 @@
  *   iommu-fuzz [-s SEED] [-n ITERATIONS] [-t SECONDS] [-d BDF] [-r BDF] [-v]
  *
  * The seed is printed first; the same seed, iteration count and devices
- * give the same sequence of calls.  Each iteration picks an operation at
+ * give the same sequence of calls.  The run is bounded by its iterations;
+ * SECONDS (default 600) only guards against a hang, and a run that reaches
+ * it fails.  Each iteration picks an operation at
  * random and fills it with random or edge values: sizes (0, short, long with
  * a zero or non-zero tail, huge), unknown flags, non-zero reserved fields,
  * live, destroyed, garbage and wrong-kind object IDs, read-only and NULL
@@ -2306,7 +2308,7 @@ int main(int argc, char **argv)
 {
 	unsigned long iterations = 60000, total = 0;
 	const char *dev = NULL, *refused = NULL;
-	double limit = 30, start, took;
+	double limit = 600, start, took;
 	unsigned int w, sum = 0;
 	int opt, i, kmsg;
 	bool destroy;
@@ -2387,6 +2389,12 @@ int main(int argc, char **argv)
 			run[op]();
 	}
 	took = now() - start;
+	/* The limit guards against a hang; reaching it is a failure. */
+	if (iter < iterations) {
+		printf("time limit of %.0f s reached after %lu of %lu iterations\n",
+		       limit, iter, iterations);
+		unexpected++;
+	}
 	destroy = chance(50);
 	printf("%lu iterations in %.1f s, %d objects live; teardown: %s\n", iter,
 	       took, nlive, destroy ? "destroy each, then close" : "close all");

@@ -8,7 +8,12 @@
  * For each group in /sys/kernel/iommu_groups: its default domain type, who
  * owns its DMA ("none", "kernel N" or "user N COMM[PID]"; "?" on kernels
  * without the dma_owner attribute), and each member device with its
- * vendor:device IDs (PCI) and the driver bound to it ("-" if none).
+ * vendor:device IDs (PCI) and the driver bound to it ("-" if none).  Then
+ * the PCI devices that are in no group (no IOMMU translates for them, or
+ * its firmware table leaves them out), if any:
+ *
+ *   no IOMMU group:
+ *       0000:01:01.0 [1af4:1001] virtio-pci
  *
  * Usage: lsiommu [SYSFS_ROOT]   (default /sys, for testing on a copy)
  */
@@ -77,10 +82,25 @@ static int skip_dots(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
+/* One device line: name, PCI IDs if it has them, driver. */
+static void list_device(const char *dir, const char *name)
+{
+	char dev[PATH_MAX], ven[16], did[16], drv[256];
+
+	if (!join(dev, sizeof(dev), dir, name))
+		return;
+	read_attr(dev, "vendor", ven, sizeof(ven));
+	read_attr(dev, "device", did, sizeof(did));
+	if (strcmp(ven, "?"))
+		printf("    %s [%s:%s] %s\n", name, ven, did,
+		       driver_of(dev, drv, sizeof(drv)));
+	else
+		printf("    %s %s\n", name, driver_of(dev, drv, sizeof(drv)));
+}
+
 static void list_group(const char *groups, const char *id)
 {
-	char gdir[PATH_MAX], ddir[PATH_MAX], dev[PATH_MAX];
-	char type[64], owner[128], ven[16], did[16], drv[256];
+	char gdir[PATH_MAX], ddir[PATH_MAX], type[64], owner[128];
 	struct dirent **devs;
 	int n, i;
 
@@ -93,15 +113,30 @@ static void list_group(const char *groups, const char *id)
 
 	n = scandir(ddir, &devs, skip_dots, alphasort);
 	for (i = 0; i < n; i++) {
-		if (join(dev, sizeof(dev), ddir, devs[i]->d_name)) {
-			read_attr(dev, "vendor", ven, sizeof(ven));
-			read_attr(dev, "device", did, sizeof(did));
-			if (strcmp(ven, "?"))
-				printf("    %s [%s:%s] %s\n", devs[i]->d_name,
-				       ven, did, driver_of(dev, drv, sizeof(drv)));
-			else
-				printf("    %s %s\n", devs[i]->d_name,
-				       driver_of(dev, drv, sizeof(drv)));
+		list_device(ddir, devs[i]->d_name);
+		free(devs[i]);
+	}
+	if (n >= 0)
+		free(devs);
+}
+
+/* The PCI devices without an iommu_group link. */
+static void list_ungrouped(void)
+{
+	char pci[PATH_MAX], dev[PATH_MAX], link[PATH_MAX];
+	struct dirent **devs;
+	int n, i, shown = 0;
+
+	if (!join(pci, sizeof(pci), sysfs, "bus/pci/devices"))
+		return;
+	n = scandir(pci, &devs, skip_dots, alphasort);
+	for (i = 0; i < n; i++) {
+		if (join(dev, sizeof(dev), pci, devs[i]->d_name) &&
+		    join(link, sizeof(link), dev, "iommu_group") &&
+		    access(link, F_OK)) {
+			if (!shown++)
+				printf("no IOMMU group:\n");
+			list_device(pci, devs[i]->d_name);
 		}
 		free(devs[i]);
 	}
@@ -135,5 +170,6 @@ int main(int argc, char **argv)
 		free(ids[i]);
 	}
 	free(ids);
+	list_ungrouped();
 	return 0;
 }

@@ -12,7 +12,6 @@
  *
  * Prints what it does; exits 0 if every step behaved, 1 otherwise.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,7 +25,7 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-#include "iommu-group.h"
+#include "vfio-dev.h"
 
 #define BUF_SIZE	0x100000UL		/* 1 MiB */
 #define BUF_IOVA	0x100000000UL		/* 4 GiB */
@@ -53,23 +52,6 @@ static int group_id(void)
 	return pci_iommu_group_id(bdf);
 }
 
-/* The group's dma_owner, e.g. "none", "kernel 1", "user 1 vfio-claim[42]". */
-static const char *read_dma_owner(char *buf, size_t len)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/dma_owner",
-		 group_id());
-	f = fopen(path, "r");
-	if (!f || !fgets(buf, len, f))
-		snprintf(buf, len, "?");
-	if (f)
-		fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
-
 static void check_owner(const char *want)
 {
 	char buf[128];
@@ -80,7 +62,7 @@ static void check_owner(const char *want)
 		       group_id());
 		return;
 	}
-	read_dma_owner(buf, sizeof(buf));
+	group_dma_owner(bdf, buf, sizeof(buf));
 	check(!strncmp(buf, want, strlen(want)), "group %d dma_owner \"%s\", want \"%s\"",
 	      group_id(), buf, want);
 }
@@ -164,18 +146,9 @@ static void container_way(void)
 /* The cdev way: what QEMU does with iommufd=... */
 static int open_cdev(void)
 {
-	char path[PATH_MAX], node[PATH_MAX] = "";
-	struct dirent *d;
-	DIR *dir;
+	char node[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
-	dir = opendir(path);
-	while (dir && (d = readdir(dir)))
-		if (!strncmp(d->d_name, "vfio", 4))
-			snprintf(node, sizeof(node), "/dev/vfio/devices/%s", d->d_name);
-	if (dir)
-		closedir(dir);
-	check(node[0], "%s has a vfio device node", bdf);
+	check(vfio_cdev_path(bdf, node, sizeof(node)), "%s has a vfio device node", bdf);
 	return open(node, O_RDWR);
 }
 

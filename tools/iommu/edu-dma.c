@@ -1,0 +1,841 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * edu-dma: a user-space driver for QEMU's edu device (1234:11e8) through
+ * VFIO, and the cases that prove the IOMMU gives a device exactly the DMA
+ * user space mapped: the right pages, nothing after an unmap, no writes
+ * through a read-only mapping, nothing at all while the device is owned
+ * but detached.
+ *
+ *   edu-dma [-n MAPPINGS] [-s SEED] WAY CASE BDF
+ *
+ * WAY is how the device is claimed, as a VMM does it:
+ *   container   its group in a VFIO container with the type1 IOMMU
+ *   cdev        its cdev bound to iommufd, an IOAS attached to it
+ * CASE is one of:
+ *   mapped      a pattern copied RAM -> edu -> RAM through two mappings
+ *               lands byte-exact, and nowhere else
+ *   huge        the same inside one 2 MiB hugetlbfs page mapped whole
+ *   unmapped    after an unmap, a device write to the IOVA does not land
+ *               in the old page and a device read does not get its data
+ *   readonly    a device write through a read-only mapping does not land;
+ *               a read through it does
+ *   blocked     (cdev) detached, the still-owned device reaches nothing,
+ *               not even what was mapped; attached again, it works
+ *   replace     (cdev) attaching a second IOAS replaces the first: DMA
+ *               goes to the new mapping only
+ *   many        MAPPINGS (10,000) 4 KiB mappings at random IOVAs below the
+ *               edu's 28-bit DMA mask; device writes to a random sample
+ *               land on the right pages; all unmapped in random order
+ *   phys        DMA to the physical address of one of our pages that is
+ *               not mapped at that IOVA does not land (were the group on
+ *               an identity domain, it would)
+ *
+ * The edu device: BAR0 register 0x00 reads 0x010000ed; 0x80 DMA source,
+ * 0x88 destination, 0x90 count, 0x98 command (bit 0 start, cleared by the
+ * device when done; bit 1 direction: 0 RAM to device, 1 device to RAM).
+ * Its 4 KiB buffer is at device address 0x40000 and its DMA addresses are
+ * masked to 28 bits.  A transfer takes 100 ms of QEMU's virtual clock.
+ * A DMA the IOMMU refuses completes all the same: the device's buffer is
+ * only ever seen through another DMA, and a page of ours only through a
+ * comparison with what we put there.
+ *
+ * EDU_DMA_SABOTAGE=skip-unmap (the unmap ioctl is not made) or wrong-page
+ * (the destination is mapped to another page than the one checked) breaks
+ * the driver on purpose, to show that the cases can fail.
+ *
+ * Prints what it does; exits 0 if every check held, 1 if one did not, 77
+ * if the case cannot run here (and says why), 2 on bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/iommufd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "vfio-dev.h"
+
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB		(21 << MAP_HUGE_SHIFT)
+#endif
+
+#define PAGE			4096UL
+#define HUGE_PAGE		(2UL << 20)
+
+#define EDU_IDENT		0x00
+#define EDU_IDENT_VALUE		0x010000ed
+#define EDU_DMA_SRC		0x80
+#define EDU_DMA_DST		0x88
+#define EDU_DMA_CNT		0x90
+#define EDU_DMA_CMD		0x98
+#define EDU_CMD_RUN		0x1
+#define EDU_CMD_TO_RAM		0x2
+#define EDU_BUF			0x40000UL	/* device address of its buffer */
+#define EDU_DMA_MASK		((1UL << 28) - 1)
+
+/* The IOVAs of the small cases, all below the DMA mask. */
+#define SRC_IOVA		0x100000UL
+#define DST_IOVA		0x200000UL
+#define AUX_IOVA		0x300000UL
+#define HUGE_IOVA		0x400000UL
+
+#define MAX_RANGES		16
+#define SAMPLES			16
+/* A hang guard, not a measure: a transfer takes 100 ms of virtual time. */
+#define DMA_DONE_SECONDS	60
+
+enum way { CONTAINER, CDEV };
+
+struct iova_range {
+	uint64_t start, last;
+};
+
+struct edu {
+	const char *bdf;
+	enum way way;
+	int device;
+	uint64_t bar0, config;			/* region offsets in @device */
+	int container, group;			/* CONTAINER */
+	int iommufd;				/* CDEV */
+	uint32_t ioas, dev_id;
+	struct iova_range ranges[MAX_RANGES];	/* where mapping is allowed */
+	int nr_ranges;
+};
+
+static int failures;
+static const char *sabotage = "";
+static uint64_t rng_state = 0x5eed;
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+	int err = errno;
+
+	printf("%s: ", ok ? "ok" : "FAILED");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (!ok && err)
+		printf(" (errno %d: %s)", err, strerror(err));
+	printf("\n");
+	failures += !ok;
+	errno = 0;
+}
+
+/* A step the case cannot go on without. */
+static void must(int ok, const char *fmt, ...)
+{
+	va_list ap;
+	int err = errno;
+
+	if (ok)
+		return;
+	printf("FAILED: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" (errno %d: %s)\n", err, strerror(err));
+	exit(1);
+}
+
+static void skip(const char *why)
+{
+	printf("SKIP: %s\n", why);
+	exit(77);
+}
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Fill @len bytes at @p with a pattern that @tag makes unique. */
+static void fill(void *p, size_t len, uint32_t tag)
+{
+	uint32_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		w[i] = tag * 0x9e3779b1u ^ (uint32_t)i * 0x85ebca6bu;
+}
+
+static void *pages(size_t len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* --- the device: registers, bus mastering, transfers --- */
+
+static uint32_t reg_read(struct edu *e, uint64_t reg)
+{
+	uint32_t v = 0;
+
+	must(pread(e->device, &v, 4, e->bar0 + reg) == 4, "read edu register %#lx",
+	     (unsigned long)reg);
+	return v;
+}
+
+static void reg_write(struct edu *e, uint64_t reg, uint32_t v)
+{
+	must(pwrite(e->device, &v, 4, e->bar0 + reg) == 4,
+	     "write edu register %#lx", (unsigned long)reg);
+}
+
+static uint64_t region_offset(struct edu *e, uint32_t index)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
+
+	must(!ioctl(e->device, VFIO_DEVICE_GET_REGION_INFO, &info),
+	     "VFIO_DEVICE_GET_REGION_INFO %u", index);
+	return info.offset;
+}
+
+static void device_setup(struct edu *e)
+{
+	uint16_t cmd;
+
+	e->bar0 = region_offset(e, VFIO_PCI_BAR0_REGION_INDEX);
+	e->config = region_offset(e, VFIO_PCI_CONFIG_REGION_INDEX);
+	must(reg_read(e, EDU_IDENT) == EDU_IDENT_VALUE, "%s is an edu device (%#x)",
+	     e->bdf, reg_read(e, EDU_IDENT));
+	must(pread(e->device, &cmd, 2, e->config + PCI_COMMAND) == 2,
+	     "read PCI_COMMAND");
+	cmd |= PCI_COMMAND_MASTER;
+	must(pwrite(e->device, &cmd, 2, e->config + PCI_COMMAND) == 2,
+	     "enable bus mastering");
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * One transfer of @len bytes between IOVA @iova and the device's buffer at
+ * offset @off, towards RAM if @to_ram.  The device masks the IOVA to its
+ * 28 bits, so none of ours is above.
+ */
+static void edu_dma(struct edu *e, int to_ram, uint64_t iova, uint64_t off,
+		    uint32_t len)
+{
+	double start = now();
+
+	must(!(iova & ~EDU_DMA_MASK) && off + len <= PAGE, "transfer in range");
+	reg_write(e, to_ram ? EDU_DMA_SRC : EDU_DMA_DST, EDU_BUF + off);
+	reg_write(e, to_ram ? EDU_DMA_DST : EDU_DMA_SRC, iova);
+	reg_write(e, EDU_DMA_CNT, len);
+	reg_write(e, EDU_DMA_CMD, EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0));
+	while (reg_read(e, EDU_DMA_CMD) & EDU_CMD_RUN) {
+		must(now() - start < DMA_DONE_SECONDS,
+		     "edu finished a transfer within %d s", DMA_DONE_SECONDS);
+		usleep(2000);
+	}
+}
+
+static void to_device(struct edu *e, uint64_t iova, uint64_t off, uint32_t len)
+{
+	edu_dma(e, 0, iova, off, len);
+}
+
+static void to_ram(struct edu *e, uint64_t off, uint64_t iova, uint32_t len)
+{
+	edu_dma(e, 1, iova, off, len);
+}
+
+/* --- the IOMMU side: claim, map, unmap, attach --- */
+
+static void container_claim(struct edu *e)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64];
+
+	e->container = open("/dev/vfio/vfio", O_RDWR);
+	must(e->container >= 0, "open /dev/vfio/vfio");
+	snprintf(path, sizeof(path), "/dev/vfio/%d", pci_iommu_group_id(e->bdf));
+	e->group = open(path, O_RDWR);
+	must(e->group >= 0, "open %s", path);
+	must(!ioctl(e->group, VFIO_GROUP_GET_STATUS, &status) &&
+	     (status.flags & VFIO_GROUP_FLAGS_VIABLE), "group is viable");
+	must(!ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container),
+	     "VFIO_GROUP_SET_CONTAINER");
+	must(!ioctl(e->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU),
+	     "VFIO_SET_IOMMU type1v2");
+	e->device = ioctl(e->group, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
+	must(e->device >= 0, "VFIO_GROUP_GET_DEVICE_FD");
+}
+
+/* The type1 IOMMU's allowed IOVA ranges, from its info capability chain. */
+static void container_ranges(struct edu *e)
+{
+	struct vfio_iommu_type1_info *info;
+	struct vfio_info_cap_header *cap;
+	struct vfio_iommu_type1_info_cap_iova_range *r;
+	size_t size = 4096;
+	uint32_t i, j;
+
+	info = calloc(1, size);
+	must(info != NULL, "calloc");
+	info->argsz = size;
+	must(!ioctl(e->container, VFIO_IOMMU_GET_INFO, info) && info->argsz <= size,
+	     "VFIO_IOMMU_GET_INFO");
+	for (i = info->cap_offset; (info->flags & VFIO_IOMMU_INFO_CAPS) && i;
+	     i = cap->next) {
+		cap = (void *)((char *)info + i);
+		if (cap->id != VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			continue;
+		r = (void *)cap;
+		for (j = 0; j < r->nr_iovas && e->nr_ranges < MAX_RANGES; j++)
+			e->ranges[e->nr_ranges++] = (struct iova_range) {
+				r->iova_ranges[j].start, r->iova_ranges[j].end };
+		break;
+	}
+	free(info);
+}
+
+static uint32_t ioas_alloc(struct edu *e)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+
+	must(!ioctl(e->iommufd, IOMMU_IOAS_ALLOC, &alloc), "IOMMU_IOAS_ALLOC");
+	return alloc.out_ioas_id;
+}
+
+static int cdev_attach(struct edu *e, uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach), .pt_id = pt_id,
+	};
+
+	return ioctl(e->device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+}
+
+static int cdev_detach(struct edu *e)
+{
+	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+
+	return ioctl(e->device, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+}
+
+static void cdev_claim(struct edu *e)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	char node[PATH_MAX];
+
+	e->iommufd = open("/dev/iommu", O_RDWR);
+	must(e->iommufd >= 0, "open /dev/iommu");
+	must(vfio_cdev_path(e->bdf, node, sizeof(node)), "%s has a VFIO cdev", e->bdf);
+	e->device = open(node, O_RDWR);
+	must(e->device >= 0, "open %s", node);
+	bind.iommufd = e->iommufd;
+	must(!ioctl(e->device, VFIO_DEVICE_BIND_IOMMUFD, &bind),
+	     "VFIO_DEVICE_BIND_IOMMUFD");
+	e->dev_id = bind.out_devid;
+	e->ioas = ioas_alloc(e);
+	must(!cdev_attach(e, e->ioas), "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+}
+
+/* The IOAS's allowed ranges: known once a device is attached. */
+static void cdev_ranges(struct edu *e)
+{
+	struct iommu_iova_range r[MAX_RANGES];
+	struct iommu_ioas_iova_ranges q = {
+		.size = sizeof(q), .ioas_id = e->ioas, .num_iovas = MAX_RANGES,
+		.allowed_iovas = (uintptr_t)r,
+	};
+	uint32_t i;
+
+	must(!ioctl(e->iommufd, IOMMU_IOAS_IOVA_RANGES, &q), "IOMMU_IOAS_IOVA_RANGES");
+	for (i = 0; i < q.num_iovas && i < MAX_RANGES; i++)
+		e->ranges[e->nr_ranges++] = (struct iova_range) { r[i].start, r[i].last };
+}
+
+static void edu_open(struct edu *e, enum way way, const char *bdf)
+{
+	int i;
+
+	memset(e, 0, sizeof(*e));
+	e->bdf = bdf;
+	e->way = way;
+	if (way == CONTAINER) {
+		container_claim(e);
+		container_ranges(e);
+	} else {
+		cdev_claim(e);
+		cdev_ranges(e);
+	}
+	device_setup(e);
+	printf("claimed %s the %s way; IOVAs allowed:", bdf,
+	       way == CONTAINER ? "container" : "cdev");
+	for (i = 0; i < e->nr_ranges; i++)
+		printf(" %#lx-%#lx", (unsigned long)e->ranges[i].start,
+		       (unsigned long)e->ranges[i].last);
+	printf("\n");
+}
+
+static void edu_close(struct edu *e)
+{
+	close(e->device);
+	if (e->way == CONTAINER) {
+		close(e->group);
+		close(e->container);
+	} else {
+		close(e->iommufd);
+	}
+}
+
+static int iova_allowed(struct edu *e, uint64_t iova, uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < e->nr_ranges; i++)
+		if (iova >= e->ranges[i].start && iova + len - 1 <= e->ranges[i].last)
+			return 1;
+	return 0;
+}
+
+/* Map @len bytes at @va to @iova in @ioas (cdev) or the container. */
+static int map_in(struct edu *e, uint32_t ioas, uint64_t iova, void *va,
+		  uint64_t len, int writable)
+{
+	if (e->way == CONTAINER) {
+		struct vfio_iommu_type1_dma_map map = {
+			.argsz = sizeof(map), .vaddr = (uintptr_t)va,
+			.iova = iova, .size = len,
+			.flags = VFIO_DMA_MAP_FLAG_READ |
+				 (writable ? VFIO_DMA_MAP_FLAG_WRITE : 0),
+		};
+
+		return ioctl(e->container, VFIO_IOMMU_MAP_DMA, &map);
+	} else {
+		struct iommu_ioas_map map = {
+			.size = sizeof(map), .ioas_id = ioas,
+			.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+				 (writable ? IOMMU_IOAS_MAP_WRITEABLE : 0),
+			.user_va = (uintptr_t)va, .length = len, .iova = iova,
+		};
+
+		return ioctl(e->iommufd, IOMMU_IOAS_MAP, &map);
+	}
+}
+
+static void map(struct edu *e, uint64_t iova, void *va, uint64_t len, int writable)
+{
+	must(iova_allowed(e, iova, len), "IOVA %#lx+%#lx is allowed",
+	     (unsigned long)iova, (unsigned long)len);
+	must(!map_in(e, e->ioas, iova, va, len, writable), "map %#lx bytes at %#lx%s",
+	     (unsigned long)len, (unsigned long)iova, writable ? "" : " read-only");
+}
+
+/* Unmap @len bytes at @iova; returns how many bytes went. */
+static uint64_t unmap_in(struct edu *e, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+	if (!strcmp(sabotage, "skip-unmap"))
+		return len;
+	if (e->way == CONTAINER) {
+		struct vfio_iommu_type1_dma_unmap unmap = {
+			.argsz = sizeof(unmap), .iova = iova, .size = len,
+		};
+
+		return ioctl(e->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? 0 : unmap.size;
+	} else {
+		struct iommu_ioas_unmap unmap = {
+			.size = sizeof(unmap), .ioas_id = ioas, .iova = iova,
+			.length = len,
+		};
+
+		return ioctl(e->iommufd, IOMMU_IOAS_UNMAP, &unmap) ? 0 : unmap.length;
+	}
+}
+
+static void unmap(struct edu *e, uint64_t iova, uint64_t len)
+{
+	must(unmap_in(e, e->ioas, iova, len) == len, "unmap %#lx bytes at %#lx",
+	     (unsigned long)len, (unsigned long)iova);
+}
+
+/* --- the cases --- */
+
+/*
+ * A page the device writes into, mapped at @iova; with the wrong-page
+ * sabotage the IOMMU maps another one, so that the check sees nothing.
+ */
+static void *dst_page(struct edu *e, uint64_t iova)
+{
+	void *p = pages(PAGE, 0), *q = pages(PAGE, 0);
+
+	must(p && q, "mmap");
+	memset(p, 0, PAGE);
+	memset(q, 0, PAGE);
+	map(e, iova, strcmp(sabotage, "wrong-page") ? p : q, PAGE, 1);
+	return p;
+}
+
+/* @buf holds @len bytes that a fill() with @tag made. */
+static int holds(const void *buf, size_t len, uint32_t tag)
+{
+	void *want = malloc(len);
+	int same;
+
+	must(want != NULL, "malloc");
+	fill(want, len, tag);
+	same = !memcmp(buf, want, len);
+	free(want);
+	return same;
+}
+
+static void case_mapped(struct edu *e)
+{
+	void *src = pages(2 * PAGE, 0), *dst;
+
+	must(src != NULL, "mmap");
+	fill(src, 2 * PAGE, 1);
+	map(e, SRC_IOVA, src, 2 * PAGE, 1);
+	dst = dst_page(e, DST_IOVA);
+	to_device(e, SRC_IOVA + PAGE, 0, PAGE);
+	to_ram(e, 0, DST_IOVA, PAGE);
+	check(!memcmp(dst, (char *)src + PAGE, PAGE),
+	      "4 KiB RAM -> edu -> RAM landed byte-exact");
+	check(holds(src, 2 * PAGE, 1), "the source pages are unchanged");
+	/* A part of a page, at an odd offset of the device's buffer. */
+	memset(dst, 0, PAGE);
+	to_device(e, SRC_IOVA + 100, 3000, 1000);
+	to_ram(e, 3000, DST_IOVA + 2000, 1000);
+	check(!memcmp((char *)dst + 2000, (char *)src + 100, 1000),
+	      "1000 bytes at odd offsets landed byte-exact");
+	check(!((char *)dst)[1999] && !((char *)dst)[3000],
+	      "nothing landed around them");
+}
+
+static void case_huge(struct edu *e)
+{
+	char *huge = pages(HUGE_PAGE, MAP_HUGETLB | MAP_HUGE_2MB);
+	char *want = pages(HUGE_PAGE, 0);
+
+	if (!huge)
+		skip("no 2 MiB huge page to map (hugepages= on the command line)");
+	must(want != NULL, "mmap");
+	fill(huge, HUGE_PAGE, 2);
+	memcpy(want, huge, HUGE_PAGE);
+	memcpy(want + 0x1000, huge + 0x1ff000, PAGE);
+	map(e, HUGE_IOVA, huge, HUGE_PAGE, 1);
+	printf("a 2 MiB hugetlbfs page mapped whole at %#lx\n", HUGE_IOVA);
+	to_device(e, HUGE_IOVA + 0x1ff000, 0, PAGE);
+	to_ram(e, 0, HUGE_IOVA + 0x1000, PAGE);
+	check(!memcmp(huge + 0x1000, want + 0x1000, PAGE),
+	      "4 KiB copied from the last page to the second, byte-exact");
+	check(!memcmp(huge, want, HUGE_PAGE), "nothing else changed");
+}
+
+static void case_unmapped(struct edu *e)
+{
+	void *src = pages(PAGE, 0), *dst, *gone = pages(PAGE, 0), *out;
+
+	must(src && gone, "mmap");
+	fill(src, PAGE, 3);
+	fill(gone, PAGE, 4);
+	map(e, SRC_IOVA, src, PAGE, 1);
+	dst = dst_page(e, DST_IOVA);
+	out = dst_page(e, AUX_IOVA);
+	/* The device holds tag 3; its write to a page no longer mapped. */
+	to_device(e, SRC_IOVA, 0, PAGE);
+	fill(dst, PAGE, 5);
+	unmap(e, DST_IOVA, PAGE);
+	to_ram(e, 0, DST_IOVA, PAGE);
+	check(holds(dst, PAGE, 5), "a device write to an unmapped IOVA did not land in the old page");
+	/* A read of a page no longer mapped. */
+	map(e, SRC_IOVA + PAGE, gone, PAGE, 1);
+	unmap(e, SRC_IOVA + PAGE, PAGE);
+	to_device(e, SRC_IOVA + PAGE, 0, PAGE);
+	to_ram(e, 0, AUX_IOVA, PAGE);
+	check(!holds(out, PAGE, 4), "a device read of an unmapped IOVA did not get the old page's data (%s)",
+	      holds(out, PAGE, 3) ? "the device kept what it had" : "the device got other bytes");
+}
+
+static void case_readonly(struct edu *e)
+{
+	void *ro = pages(PAGE, 0), *src = pages(PAGE, 0), *out;
+
+	must(ro && src, "mmap");
+	fill(ro, PAGE, 6);
+	fill(src, PAGE, 7);
+	map(e, SRC_IOVA, src, PAGE, 1);
+	map(e, DST_IOVA, ro, PAGE, 0);
+	out = dst_page(e, AUX_IOVA);
+	to_device(e, DST_IOVA, 0, PAGE);
+	to_ram(e, 0, AUX_IOVA, PAGE);
+	check(holds(out, PAGE, 6), "a device read through the read-only mapping works");
+	to_device(e, SRC_IOVA, 0, PAGE);
+	to_ram(e, 0, DST_IOVA, PAGE);
+	check(holds(ro, PAGE, 6), "a device write through the read-only mapping did not land");
+}
+
+static void check_owner(struct edu *e, const char *want)
+{
+	char buf[128];
+
+	if (getenv("EDU_DMA_NO_OWNER")) {
+		printf("skip: dma_owner check (the base's core has no such attribute)\n");
+		return;
+	}
+	group_dma_owner(e->bdf, buf, sizeof(buf));
+	check(!strncmp(buf, want, strlen(want)), "dma_owner \"%s\", want \"%s\"",
+	      buf, want);
+}
+
+/*
+ * The physical address of a page of ours below the DMA mask and not
+ * mapped at that IOVA, from /proc/self/pagemap; 0 if none of the pages
+ * tried is low enough.
+ */
+static uint64_t low_phys_page(struct edu *e, void **page)
+{
+	size_t n = 8192, i;	/* 32 MiB */
+	char *area = pages(n * PAGE, MAP_POPULATE);
+	uint64_t entry, phys;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	must(area && fd >= 0, "mmap and open /proc/self/pagemap");
+	for (i = 0; i < n; i++) {
+		if (pread(fd, &entry, 8, ((uintptr_t)area / PAGE + i) * 8) != 8)
+			break;
+		phys = (entry & ((1ULL << 55) - 1)) * PAGE;
+		if (!(entry >> 63) || !phys || phys > EDU_DMA_MASK - PAGE ||
+		    !iova_allowed(e, phys, PAGE) ||
+		    (phys >= SRC_IOVA && phys < HUGE_IOVA + HUGE_PAGE))
+			continue;
+		*page = area + i * PAGE;
+		close(fd);
+		return phys;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Probe: the device writes its buffer (tag 3 in it) to the physical
+ * address of one of our pages; the page must not change.
+ */
+static void probe_phys(struct edu *e, uint64_t phys, void *page, const char *when)
+{
+	if (!phys)
+		return;
+	fill(page, PAGE, 8);
+	to_ram(e, 0, phys, PAGE);
+	check(holds(page, PAGE, 8), "a device write to the physical address %#lx of our page did not land %s",
+	      (unsigned long)phys, when);
+}
+
+static void case_phys(struct edu *e)
+{
+	void *src = pages(PAGE, 0), *page = NULL;
+	uint64_t phys = low_phys_page(e, &page);
+
+	if (!phys)
+		skip("no page of ours below the 28-bit DMA mask in 32 MiB");
+	must(src != NULL, "mmap");
+	fill(src, PAGE, 3);
+	map(e, SRC_IOVA, src, PAGE, 1);
+	to_device(e, SRC_IOVA, 0, PAGE);
+	probe_phys(e, phys, page, "while attached");
+}
+
+static void case_blocked(struct edu *e)
+{
+	void *src = pages(PAGE, 0), *dst, *page = NULL;
+	uint64_t phys = low_phys_page(e, &page);
+
+	if (e->way != CDEV)
+		skip("a container cannot detach a device it holds");
+	must(src != NULL, "mmap");
+	fill(src, PAGE, 3);
+	map(e, SRC_IOVA, src, PAGE, 1);
+	dst = dst_page(e, DST_IOVA);
+	to_device(e, SRC_IOVA, 0, PAGE);
+	to_ram(e, 0, DST_IOVA, PAGE);
+	check(holds(dst, PAGE, 3), "attached: DMA lands");
+
+	must(!cdev_detach(e), "VFIO_DEVICE_DETACH_IOMMUFD_PT");
+	check_owner(e, "user");
+	fill(dst, PAGE, 9);
+	to_ram(e, 0, DST_IOVA, PAGE);
+	check(holds(dst, PAGE, 9), "detached: a device write to a mapped IOVA did not land");
+	fill(src, PAGE, 10);
+	to_device(e, SRC_IOVA, 0, PAGE);
+	probe_phys(e, phys, page, "while detached");
+
+	/* Attached again, the buffer shows what the detached read got. */
+	must(!cdev_attach(e, e->ioas), "VFIO_DEVICE_ATTACH_IOMMUFD_PT again");
+	fill(dst, PAGE, 9);
+	to_ram(e, 0, DST_IOVA, PAGE);
+	check(!holds(dst, PAGE, 10), "detached: a device read of a mapped IOVA did not get its data");
+	check(!holds(dst, PAGE, 9), "attached again: DMA lands");
+}
+
+static void case_replace(struct edu *e)
+{
+	void *src = pages(PAGE, 0), *first, *second = pages(PAGE, 0);
+	uint32_t other = ioas_alloc(e);
+
+	if (e->way != CDEV)
+		skip("a container has one IOMMU context");
+	must(src && second, "mmap");
+	fill(src, PAGE, 11);
+	map(e, SRC_IOVA, src, PAGE, 1);
+	first = dst_page(e, DST_IOVA);
+	must(!map_in(e, other, SRC_IOVA, src, PAGE, 1) &&
+	     !map_in(e, other, DST_IOVA, second, PAGE, 1), "map in a second IOAS");
+	memset(second, 0, PAGE);
+	to_device(e, SRC_IOVA, 0, PAGE);
+	to_ram(e, 0, DST_IOVA, PAGE);
+	check(holds(first, PAGE, 11) && !holds(second, PAGE, 11),
+	      "on the first IOAS, DMA lands in its page only");
+
+	must(!cdev_attach(e, other), "VFIO_DEVICE_ATTACH_IOMMUFD_PT replaces it");
+	check_owner(e, "user");
+	memset(first, 0, PAGE);
+	to_ram(e, 0, DST_IOVA, PAGE);
+	check(holds(second, PAGE, 11) && !holds(first, PAGE, 11),
+	      "on the second IOAS, DMA lands in its page only");
+}
+
+/* A random page-aligned IOVA below the mask, allowed and not yet taken. */
+static uint64_t random_iova(struct edu *e, uint8_t *taken)
+{
+	uint64_t pfn;
+
+	for (;;) {
+		pfn = rnd() % ((EDU_DMA_MASK + 1) / PAGE);
+		if (pfn && !taken[pfn] && iova_allowed(e, pfn * PAGE, PAGE)) {
+			taken[pfn] = 1;
+			return pfn * PAGE;
+		}
+	}
+}
+
+static void case_many(struct edu *e, size_t n)
+{
+	uint8_t *taken = calloc((EDU_DMA_MASK + 1) / PAGE, 1);
+	uint64_t *iova = calloc(n, sizeof(*iova));
+	char *area = pages(n * PAGE, 0), *want = pages(n * PAGE, 0);
+	char *chunks = pages(PAGE, 0);
+	size_t i, j, k, sample[SAMPLES];
+	uint64_t t;
+
+	must(taken && iova && area && want && chunks && n >= SAMPLES, "allocate");
+	memset(area, 0, n * PAGE);
+	memset(want, 0, n * PAGE);
+	fill(chunks, PAGE, 12);
+	taken[SRC_IOVA / PAGE] = 1;
+	for (i = 0; i < n; i++) {
+		iova[i] = random_iova(e, taken);
+		must(!map_in(e, e->ioas, iova[i], area + i * PAGE, PAGE, 1),
+		     "map page %zu at %#lx", i, (unsigned long)iova[i]);
+	}
+	printf("%zu 4 KiB mappings at random IOVAs below %#lx\n", n, EDU_DMA_MASK + 1);
+	map(e, SRC_IOVA, chunks, PAGE, 1);
+	to_device(e, SRC_IOVA, 0, PAGE);
+	/* SAMPLES distinct pages, each gets its own 256-byte chunk. */
+	for (k = 0; k < SAMPLES; k++) {
+again:
+		sample[k] = rnd() % n;
+		for (j = 0; j < k; j++)
+			if (sample[j] == sample[k])
+				goto again;
+		to_ram(e, k * 256, iova[sample[k]], 256);
+		memcpy(want + sample[k] * PAGE, chunks + k * 256, 256);
+	}
+	check(!memcmp(area, want, n * PAGE),
+	      "%d device writes to sampled IOVAs landed on their pages and nowhere else",
+	      SAMPLES);
+	/* Unmapped in random order. */
+	for (i = n - 1; i > 0; i--) {
+		j = rnd() % (i + 1);
+		t = iova[i];
+		iova[i] = iova[j];
+		iova[j] = t;
+	}
+	for (i = 0; i < n; i++)
+		if (unmap_in(e, e->ioas, iova[i], PAGE) != PAGE)
+			break;
+	check(i == n, "%zu of %zu mappings unmapped one by one in random order", i, n);
+	to_ram(e, 0, iova[0], PAGE);
+	check(!memcmp(area, want, n * PAGE), "after the unmaps a device write lands nowhere");
+	free(taken);
+	free(iova);
+}
+
+int main(int argc, char **argv)
+{
+	size_t mappings = 10000;
+	const char *c, *bdf;
+	struct edu e;
+	enum way way;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+		if (opt == 'n')
+			mappings = strtoul(optarg, NULL, 0);
+		else if (opt == 's')
+			rng_state = strtoull(optarg, NULL, 0) | 1;
+		else
+			return 2;
+	}
+	if (argc - optind != 3) {
+		fprintf(stderr, "usage: %s [-n MAPPINGS] [-s SEED] container|cdev CASE BDF\n",
+			argv[0]);
+		return 2;
+	}
+	if (!strcmp(argv[optind], "container"))
+		way = CONTAINER;
+	else if (!strcmp(argv[optind], "cdev"))
+		way = CDEV;
+	else
+		return 2;
+	c = argv[optind + 1];
+	bdf = argv[optind + 2];
+	if (getenv("EDU_DMA_SABOTAGE"))
+		sabotage = getenv("EDU_DMA_SABOTAGE");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (pci_iommu_group_id(bdf) < 0)
+		skip("the device is in no IOMMU group");
+
+	edu_open(&e, way, bdf);
+	if (!strcmp(c, "mapped"))
+		case_mapped(&e);
+	else if (!strcmp(c, "huge"))
+		case_huge(&e);
+	else if (!strcmp(c, "unmapped"))
+		case_unmapped(&e);
+	else if (!strcmp(c, "readonly"))
+		case_readonly(&e);
+	else if (!strcmp(c, "blocked"))
+		case_blocked(&e);
+	else if (!strcmp(c, "replace"))
+		case_replace(&e);
+	else if (!strcmp(c, "many"))
+		case_many(&e, mappings);
+	else if (!strcmp(c, "phys"))
+		case_phys(&e);
+	else
+		return 2;
+	edu_close(&e);
+	printf("%s %s %s: %d failure(s)\n", argv[optind], c, bdf, failures);
+	return failures ? 1 : 0;
+}
