@@ -189,7 +189,7 @@ x86_64() {
 	# guest suites.
 	KTAP_CONSOLE=1 boot_row debug "$kernel" "$initrd" \
 		"$(row intel-strict "${X86_ROWS[@]}")" \
-		"$(x86_suites intel-strict)" kunit.enable=1
+		"$(x86_suites intel-strict)" kunit.enable=1 kunit.filter=speed\>very_slow
 	for r in "${DEBUG_ROWS[@]:1}"; do
 		boot_row debug "$kernel" "$initrd" "$(row "$r" "${X86_ROWS[@]}")" \
 			"$(x86_suites "$r")"
@@ -201,8 +201,9 @@ x86_64() {
 
 # arm64: Debian's arm64 busybox, the kernel, its initramfs, the rows and
 # the iommufd selftests with the SMMUv3 driver up.  The base's SMMUv3
-# KUnit suite is built in; the strict row runs it (kunit.enable=1) and
-# judges its KTAP on the console, so each of its results counts once.
+# KUnit suite and ours are built in; the strict row runs them
+# (kunit.enable=1, the benchmark filtered out as in kunit.sh) and judges
+# their KTAP on the console, so each result counts once.
 arm64() {
 	local kernel initrd r
 	stage "busybox arm64" "$H/busybox-arm64.sh" || { broken busybox-arm64; return; }
@@ -211,7 +212,7 @@ arm64() {
 	initrd=$(stage "initramfs arm64 ($CORE)" "$H/initramfs.sh" arm64) ||
 		{ broken "initramfs-arm64($CORE)"; return; }
 	KTAP_CONSOLE=1 boot_row "" "$kernel" "$initrd" "${ARM64_ROWS[0]}" \
-		edu,boot,vfio kunit.enable=1
+		edu,boot,vfio kunit.enable=1 kunit.filter=speed\>very_slow
 	for r in "${ARM64_ROWS[@]:1}"; do
 		boot_row "" "$kernel" "$initrd" "$r" edu,boot,vfio
 	done
@@ -229,6 +230,9 @@ log "base: $BASE_PKG $(cat "$WORK/base/.version"), $(qemu-system-x86_64 --versio
 export CORE
 mkdir -p "$OUT/$CORE"
 must "tree ($CORE)" "$H/tree.sh"
+# The series' base repository takes a while to make, once per base
+# version, and needs no CPU that a build would miss much.
+! wanted series || spawn "series base" "$H/series.sh" --base
 ! wanted x86_64 || x86_64
 ! wanted arm64 || arm64
 # The static checks read our core, so they run on CORE=ours, before the

@@ -10,6 +10,9 @@
 # The commits have fixed dates and author, so an unchanged repository
 # gives the same series, commit IDs included.
 #
+# series.sh --base only commits the base (make check does that early, in
+# its pool of jobs, while kernels build).
+#
 # Fails if a file of ours or a patch of patches/series is in no step or in
 # two, if a patch does not apply, if the last patch does not give exactly
 # the tree that tree.sh overlays (CORE=ours), or if MAINTAINERS leaves a
@@ -44,6 +47,7 @@ if [ "$(git --git-dir="$REPO" config --get series.base 2>/dev/null)" != "$versio
 	git --git-dir="$REPO" update-ref refs/heads/base "$commit"
 	git --git-dir="$REPO" config series.base "$version"
 fi
+[ "${1:-}" != --base ] || exit 0
 
 # What the overlay changes, to check the series ends with the same tree.
 overlay_stage "$WORK/series/stage" ours

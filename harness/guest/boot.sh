@@ -52,7 +52,7 @@ test_translation_offered() {
 		*) ! bit "$ecap" 43 || fail "scalable mode where legacy was asked" ;;
 		esac ;;
 	smmuv3*)
-		line=$(dmesg | grep -m1 'arm-smmu-v3.*features 0x')
+		line=$(grep -m1 'arm-smmu-v3.*features 0x' /tmp/dmesg.boot)
 		echo "$line"
 		f=$(echo "$line" | sed 's/.*features 0x\([0-9a-f]*\).*/\1/')
 		[ -n "$f" ] || fail "no features line from arm-smmu-v3" || return 1

@@ -602,9 +602,9 @@ static void check_owner(struct edu *e, const char *want)
 /*
  * The physical address of a page of ours below the DMA mask and not
  * mapped at that IOVA, from /proc/self/pagemap; 0 if none of the pages
- * tried is low enough.
+ * tried is low enough, and then @lowest is the lowest address seen.
  */
-static uint64_t low_phys_page(struct edu *e, void **page)
+static uint64_t low_phys_page(struct edu *e, void **page, uint64_t *lowest)
 {
 	size_t n = 8192, i;	/* 32 MiB */
 	char *area = pages(n * PAGE, MAP_POPULATE);
@@ -612,12 +612,16 @@ static uint64_t low_phys_page(struct edu *e, void **page)
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 
 	must(area && fd >= 0, "mmap and open /proc/self/pagemap");
+	*lowest = UINT64_MAX;
 	for (i = 0; i < n; i++) {
 		if (pread(fd, &entry, 8, ((uintptr_t)area / PAGE + i) * 8) != 8)
 			break;
 		phys = (entry & ((1ULL << 55) - 1)) * PAGE;
-		if (!(entry >> 63) || !phys || phys > EDU_DMA_MASK - PAGE ||
-		    !iova_allowed(e, phys, PAGE) ||
+		if (!(entry >> 63) || !phys)
+			continue;
+		if (phys < *lowest)
+			*lowest = phys;
+		if (phys > EDU_DMA_MASK - PAGE || !iova_allowed(e, phys, PAGE) ||
 		    (phys >= SRC_IOVA && phys < HUGE_IOVA + HUGE_PAGE))
 			continue;
 		*page = area + i * PAGE;
@@ -645,10 +649,15 @@ static void probe_phys(struct edu *e, uint64_t phys, void *page, const char *whe
 static void case_phys(struct edu *e)
 {
 	void *src = pages(PAGE, 0), *page = NULL;
-	uint64_t phys = low_phys_page(e, &page);
+	uint64_t lowest, phys = low_phys_page(e, &page, &lowest);
+	char why[128];
 
-	if (!phys)
-		skip("no page of ours below the 28-bit DMA mask in 32 MiB");
+	if (!phys) {
+		snprintf(why, sizeof(why),
+			 "no page of ours below the 28-bit DMA mask (lowest of 32 MiB: %#lx)",
+			 (unsigned long)lowest);
+		skip(why);
+	}
 	must(src != NULL, "mmap");
 	fill(src, PAGE, 3);
 	map(e, SRC_IOVA, src, PAGE, 1);
@@ -659,7 +668,7 @@ static void case_phys(struct edu *e)
 static void case_blocked(struct edu *e)
 {
 	void *src = pages(PAGE, 0), *dst, *page = NULL;
-	uint64_t phys = low_phys_page(e, &page);
+	uint64_t lowest, phys = low_phys_page(e, &page, &lowest);
 
 	if (e->way != CDEV)
 		skip("a container cannot detach a device it holds");

@@ -13,7 +13,6 @@
  * against another core every case skips, saying so.
  */
 #include <kunit/test.h>
-#include <linux/delay.h>
 #include <linux/iommu.h>
 #include <linux/kthread.h>
 #include <linux/platform_device.h>
@@ -303,21 +302,27 @@ static void bus_binding_uses_dma_api(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, group->owner_cnt, 0);
 }
 
+#define RACE_ATTEMPTS	20000	/* claims each racer tries */
+
 struct claim_racer {
 	struct device *dev;
 	void *owner;
-	unsigned long iterations, claimed, broken;
+	unsigned long claimed, broken;
 	struct completion done;
 };
 
-/* Claim and release in a loop; while claimed, the group must be blocked. */
+/*
+ * Claim and release a fixed number of times; while claimed, the group must
+ * be blocked.  The work is bounded, not the time: on a slow machine the
+ * race takes longer, it does not shrink.
+ */
 static int claim_racer_fn(void *data)
 {
 	struct claim_racer *r = data;
 	struct iommu_group *group = r->dev->iommu_group;
+	unsigned long i;
 
-	while (!kthread_should_stop()) {
-		r->iterations++;
+	for (i = 0; i < RACE_ATTEMPTS; i++) {
 		if (iommu_device_claim_dma_owner(r->dev, r->owner))
 			continue;
 		r->claimed++;
@@ -330,6 +335,9 @@ static int claim_racer_fn(void *data)
 		cond_resched();
 	}
 	complete(&r->done);
+	/* Stay for kthread_stop(), which owns the task_struct reference. */
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
 	return 0;
 }
 
@@ -352,15 +360,14 @@ static void concurrent_claims_stay_exclusive(struct kunit *test)
 		tasks[i] = kthread_run(claim_racer_fn, &racers[i], "iommu-claim-%d", i);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, tasks[i]);
 	}
-	msleep(500);
 	for (i = 0; i < ARRAY_SIZE(racers); i++) {
-		kthread_stop(tasks[i]);
 		wait_for_completion(&racers[i].done);
+		kthread_stop(tasks[i]);
 		KUNIT_EXPECT_EQ(test, racers[i].broken, 0);
 		claimed += racers[i].claimed;
 	}
-	kunit_info(test, "%lu claims in 500 ms over %zu threads\n", claimed,
-		   ARRAY_SIZE(racers));
+	kunit_info(test, "%lu claims of %lu attempts over %zu threads\n", claimed,
+		   RACE_ATTEMPTS * ARRAY_SIZE(racers), ARRAY_SIZE(racers));
 	KUNIT_EXPECT_GT(test, claimed, 0);
 	KUNIT_EXPECT_EQ(test, group->owner_cnt, 0);
 	KUNIT_EXPECT_PTR_EQ(test, group->domain, group->default_domain);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Concurrency stress for the IOMMU core: for a bounded time, kthreads at
- * once probe and remove devices in a group that another thread claims and
+ * Concurrency stress for the IOMMU core: kthreads at once probe and remove
+ * devices in a group that another thread claims and
  * releases for a user owner, bind and unbind a kernel DMA API user that
  * competes with a user owner who attaches, maps and detaches its own
  * domain, and attach and detach global PASIDs on two devices of a group.
@@ -13,14 +13,18 @@
  * is back on its default domain, unowned, and the driver counts no device,
  * domain or PASID more than the fixture made.
  *
+ * The work is bounded, never the time: the two probe-remove threads each
+ * make STRESS_PROBES devices, and every other thread works at least
+ * STRESS_MIN_OPS times and then for as long as one of them still does
+ * (at most STRESS_MAX_OPS times), so a slow machine makes the case longer,
+ * not smaller.
+ *
  * The invariants read the group through our core's private header; on
  * another core the case skips.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
-#include <linux/delay.h>
 #include <linux/iommu.h>
-#include <linux/jiffies.h>
 #include <linux/kthread.h>
 
 #include "iommu-mock.h"
@@ -28,8 +32,9 @@
 #ifdef CONFIG_IOMMU_GROUP_CORE
 #include "../core/core.h"
 
-#define STRESS_MS	1000
-#define STRESS_ITERS	20000	/* per thread, in case the clock crawls */
+#define STRESS_PROBES	400	/* per probe-remove thread: the pace */
+#define STRESS_MIN_OPS	100
+#define STRESS_MAX_OPS	20000
 
 enum {
 	CHURN_GROUP = 1,	/* probe/remove against claim/release */
@@ -43,7 +48,7 @@ struct stress_ctx {
 	struct iommu_mock *mock;
 	struct device *churn_dev, *owner_dev[2], *pasid_dev[2];
 	struct iommu_domain *user_dom, *pasid_dom;
-	unsigned long deadline;
+	atomic_t pacers;	/* probe-remove threads still at work */
 	atomic_t broken;	/* invariant violations seen */
 	atomic_t errors;	/* calls that failed where they must not */
 };
@@ -53,6 +58,7 @@ struct stress_thread {
 	int (*fn)(struct stress_thread *t);
 	const char *name;
 	unsigned int arg;
+	bool pacer;
 	unsigned long ops, refused;
 	struct completion done;
 };
@@ -175,19 +181,28 @@ static int stress_pasid(struct stress_thread *t)
 	return 0;
 }
 
+static bool stress_more(struct stress_thread *t, unsigned long i)
+{
+	if (t->pacer)
+		return i < STRESS_PROBES;
+	return i < STRESS_MIN_OPS ||
+	       (atomic_read(&t->ctx->pacers) && i < STRESS_MAX_OPS);
+}
+
 static int stress_thread_fn(void *data)
 {
 	struct stress_thread *t = data;
 	unsigned long i;
 
-	for (i = 0; i < STRESS_ITERS && time_before(jiffies, t->ctx->deadline);
-	     i++) {
+	for (i = 0; stress_more(t, i); i++) {
 		if (t->fn(t))
 			t->refused++;
 		else
 			t->ops++;
 		cond_resched();
 	}
+	if (t->pacer)
+		atomic_dec(&t->ctx->pacers);
 	complete(&t->done);
 	/* Stay for kthread_stop(), which owns the task_struct reference. */
 	while (!kthread_should_stop())
@@ -231,8 +246,8 @@ static void stress_expect_settled(struct kunit *test, struct device *dev)
 static void everything_at_once(struct kunit *test)
 {
 	struct stress_thread threads[] = {
-		{ .fn = stress_probe, .name = "probe-remove" },
-		{ .fn = stress_probe, .name = "probe-remove" },
+		{ .fn = stress_probe, .name = "probe-remove", .pacer = true },
+		{ .fn = stress_probe, .name = "probe-remove", .pacer = true },
 		{ .fn = stress_claim, .name = "claim-release" },
 		{ .fn = stress_kernel_use, .name = "kernel-use" },
 		{ .fn = stress_user_attach, .name = "user-attach-map" },
@@ -246,7 +261,8 @@ static void everything_at_once(struct kunit *test)
 	stress_fixture(test, &ctx);
 	nr_devices = atomic_read(&ctx.mock->nr_devices);
 	nr_domains = atomic_read(&ctx.mock->nr_domains);
-	ctx.deadline = jiffies + msecs_to_jiffies(STRESS_MS);
+	for (i = 0; i < ARRAY_SIZE(threads); i++)
+		atomic_add(threads[i].pacer, &ctx.pacers);
 	for (i = 0; i < ARRAY_SIZE(threads); i++) {
 		threads[i].ctx = &ctx;
 		init_completion(&threads[i].done);
