@@ -379,7 +379,7 @@ static struct kunit_case iommu_owner_cases[] = {
 	KUNIT_CASE(blocking_falls_back_to_empty_paging),
 	KUNIT_CASE(pasid_blocks_claim),
 	KUNIT_CASE_PARAM(bus_binding_uses_dma_api, bus_gen_params),
-	KUNIT_CASE_SLOW(concurrent_claims_stay_exclusive),
+	KUNIT_CASE(concurrent_claims_stay_exclusive),
 	{}
 };
 

@@ -292,7 +292,7 @@ static void everything_at_once(struct kunit *test)
 }
 
 static struct kunit_case iommu_stress_cases[] = {
-	KUNIT_CASE_SLOW(everything_at_once),
+	KUNIT_CASE(everything_at_once),
 	{}
 };
 
