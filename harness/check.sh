@@ -149,6 +149,19 @@ row() {
 	die "no row $want"
 }
 
+# kunit_filter: which KUnit cases run on $CORE (kunit.filter syntax).  Not
+# the benchmark (harness/bench.sh runs it).  On the base's core not the
+# fail-nth suite of our core's error paths: with IOMMU_DMA, the base's
+# probe returns -EINVAL where an allocation failed (measured: 3 of its
+# 44 injection points), which the suite refuses.
+kunit_filter() {
+	if [ "$CORE" = stock ]; then
+		echo "speed>very_slow, module!=iommu_fail_nth_test"
+	else
+		echo "speed>very_slow"
+	fi
+}
+
 # x86_suites ROW: the suites of a row; on our core the strict row of each
 # IOMMU driver runs the fuzzer too (its mock devices need our core's
 # private bus IOMMU next to the real one).
@@ -168,7 +181,8 @@ x86_64() {
 		{ broken "build-x86_64($CORE)"; return; }
 	initrd=$(stage "initramfs x86_64 ($CORE)" "$H/initramfs.sh" x86_64) ||
 		{ broken "initramfs-x86_64($CORE)"; return; }
-	spawn "kunit ($CORE)" "$H/kunit.sh" "$kernel" "$OUT/$CORE/x86_64.config"
+	KUNIT_FILTER=$(kunit_filter) spawn "kunit ($CORE)" "$H/kunit.sh" \
+		"$kernel" "$OUT/$CORE/x86_64.config"
 	for r in "${X86_ROWS[@]}"; do
 		boot_row "" "$kernel" "$initrd" "$r" "$(x86_suites "${r%% *}")"
 	done
@@ -217,7 +231,7 @@ arm64() {
 	initrd=$(stage "initramfs arm64 ($CORE)" "$H/initramfs.sh" arm64) ||
 		{ broken "initramfs-arm64($CORE)"; return; }
 	KTAP_CONSOLE=1 boot_row "" "$kernel" "$initrd" "${ARM64_ROWS[0]}" \
-		edu,boot,vfio kunit.enable=1 kunit.filter=speed\>very_slow
+		edu,boot,vfio kunit.enable=1 "kunit.filter=$(kunit_filter | tr -d ' ')"
 	for r in "${ARM64_ROWS[@]:1}"; do
 		boot_row "" "$kernel" "$initrd" "$r" edu,boot,vfio
 	done

@@ -77,18 +77,14 @@ edu() {
 	dmesg | grep -qE "$pat" || fail "no fault line /$pat/ in the kernel log"
 }
 
-test_container_mapped() { edu container mapped; }
-test_container_huge() { edu container huge; }
-test_container_unmapped() { edu container unmapped fault; }
-test_container_readonly() { edu container readonly; }
-test_container_many() { edu container many; }
-test_container_phys() { edu container phys; }
-test_cdev_mapped() { edu cdev mapped; }
-test_cdev_huge() { edu cdev huge; }
-test_cdev_unmapped() { edu cdev unmapped fault; }
-test_cdev_readonly() { edu cdev readonly; }
-test_cdev_many() { edu cdev many; }
-test_cdev_phys() { edu cdev phys; }
+# test_WAY_CASE: one run of edu-dma; the unmapped cases look for the
+# fault line too.
+for way in container cdev; do
+	for c in mapped huge readonly many phys; do
+		eval "test_${way}_$c() { edu $way $c; }"
+	done
+	eval "test_${way}_unmapped() { edu $way unmapped fault; }"
+done
 test_cdev_blocked() { edu cdev blocked; }
 test_cdev_replace() {
 	# 6.12's virtio-iommu learns its aperture at a domain's first attach;

@@ -67,6 +67,7 @@
 #define MAP_HUGE_2MB		(21 << MAP_HUGE_SHIFT)
 #endif
 
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define PAGE			4096UL
 #define HUGE_PAGE		(2UL << 20)
 
@@ -111,6 +112,7 @@ struct edu {
 };
 
 static int failures;
+static size_t nr_mappings = 10000;
 static const char *sabotage = "";
 static uint64_t rng_state = 0x5eed;
 
@@ -291,7 +293,7 @@ static void container_ranges(struct edu *e)
 	uint32_t i, j;
 
 	info = calloc(1, size);
-	must(info != NULL, "calloc");
+	must(!!info, "calloc");
 	info->argsz = size;
 	must(!ioctl(e->container, VFIO_IOMMU_GET_INFO, info) && info->argsz <= size,
 	     "VFIO_IOMMU_GET_INFO");
@@ -366,14 +368,14 @@ static void cdev_ranges(struct edu *e)
 		e->ranges[e->nr_ranges++] = (struct iova_range) { r[i].start, r[i].last };
 }
 
-static void edu_open(struct edu *e, enum way way, const char *bdf)
+static void edu_open(struct edu *e, enum way how, const char *bdf)
 {
 	int i;
 
 	memset(e, 0, sizeof(*e));
 	e->bdf = bdf;
-	e->way = way;
-	if (way == CONTAINER) {
+	e->way = how;
+	if (how == CONTAINER) {
 		container_claim(e);
 		container_ranges(e);
 	} else {
@@ -382,7 +384,7 @@ static void edu_open(struct edu *e, enum way way, const char *bdf)
 	}
 	device_setup(e);
 	printf("claimed %s the %s way; IOVAs allowed:", bdf,
-	       way == CONTAINER ? "container" : "cdev");
+	       how == CONTAINER ? "container" : "cdev");
 	for (i = 0; i < e->nr_ranges; i++)
 		printf(" %#lx-%#lx", (unsigned long)e->ranges[i].start,
 		       (unsigned long)e->ranges[i].last);
@@ -414,59 +416,51 @@ static int iova_allowed(struct edu *e, uint64_t iova, uint64_t len)
 static int map_in(struct edu *e, uint32_t ioas, uint64_t iova, void *va,
 		  uint64_t len, int writable)
 {
-	if (e->way == CONTAINER) {
-		struct vfio_iommu_type1_dma_map map = {
-			.argsz = sizeof(map), .vaddr = (uintptr_t)va,
-			.iova = iova, .size = len,
-			.flags = VFIO_DMA_MAP_FLAG_READ |
-				 (writable ? VFIO_DMA_MAP_FLAG_WRITE : 0),
-		};
+	struct vfio_iommu_type1_dma_map vmap = {
+		.argsz = sizeof(vmap), .vaddr = (uintptr_t)va, .iova = iova,
+		.size = len, .flags = VFIO_DMA_MAP_FLAG_READ |
+				      (writable ? VFIO_DMA_MAP_FLAG_WRITE : 0),
+	};
+	struct iommu_ioas_map imap = {
+		.size = sizeof(imap), .ioas_id = ioas,
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 (writable ? IOMMU_IOAS_MAP_WRITEABLE : 0),
+		.user_va = (uintptr_t)va, .length = len, .iova = iova,
+	};
 
-		return ioctl(e->container, VFIO_IOMMU_MAP_DMA, &map);
-	} else {
-		struct iommu_ioas_map map = {
-			.size = sizeof(map), .ioas_id = ioas,
-			.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-				 (writable ? IOMMU_IOAS_MAP_WRITEABLE : 0),
-			.user_va = (uintptr_t)va, .length = len, .iova = iova,
-		};
-
-		return ioctl(e->iommufd, IOMMU_IOAS_MAP, &map);
-	}
+	if (e->way == CONTAINER)
+		return ioctl(e->container, VFIO_IOMMU_MAP_DMA, &vmap);
+	return ioctl(e->iommufd, IOMMU_IOAS_MAP, &imap);
 }
 
 static void map(struct edu *e, uint64_t iova, void *va, uint64_t len, int writable)
 {
 	must(iova_allowed(e, iova, len), "IOVA %#lx+%#lx is allowed",
 	     (unsigned long)iova, (unsigned long)len);
-	must(!map_in(e, e->ioas, iova, va, len, writable), "map %#lx bytes at %#lx%s",
+	must(!map_in(e, e->ioas, iova, va, len, writable), "%#lx bytes mapped at %#lx%s",
 	     (unsigned long)len, (unsigned long)iova, writable ? "" : " read-only");
 }
 
 /* Unmap @len bytes at @iova; returns how many bytes went. */
 static uint64_t unmap_in(struct edu *e, uint32_t ioas, uint64_t iova, uint64_t len)
 {
+	struct vfio_iommu_type1_dma_unmap vunmap = {
+		.argsz = sizeof(vunmap), .iova = iova, .size = len,
+	};
+	struct iommu_ioas_unmap iunmap = {
+		.size = sizeof(iunmap), .ioas_id = ioas, .iova = iova, .length = len,
+	};
+
 	if (!strcmp(sabotage, "skip-unmap"))
 		return len;
-	if (e->way == CONTAINER) {
-		struct vfio_iommu_type1_dma_unmap unmap = {
-			.argsz = sizeof(unmap), .iova = iova, .size = len,
-		};
-
-		return ioctl(e->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? 0 : unmap.size;
-	} else {
-		struct iommu_ioas_unmap unmap = {
-			.size = sizeof(unmap), .ioas_id = ioas, .iova = iova,
-			.length = len,
-		};
-
-		return ioctl(e->iommufd, IOMMU_IOAS_UNMAP, &unmap) ? 0 : unmap.length;
-	}
+	if (e->way == CONTAINER)
+		return ioctl(e->container, VFIO_IOMMU_UNMAP_DMA, &vunmap) ? 0 : vunmap.size;
+	return ioctl(e->iommufd, IOMMU_IOAS_UNMAP, &iunmap) ? 0 : iunmap.length;
 }
 
 static void unmap(struct edu *e, uint64_t iova, uint64_t len)
 {
-	must(unmap_in(e, e->ioas, iova, len) == len, "unmap %#lx bytes at %#lx",
+	must(unmap_in(e, e->ioas, iova, len) == len, "%#lx bytes unmapped at %#lx",
 	     (unsigned long)len, (unsigned long)iova);
 }
 
@@ -493,7 +487,7 @@ static int holds(const void *buf, size_t len, uint32_t tag)
 	void *want = malloc(len);
 	int same;
 
-	must(want != NULL, "malloc");
+	must(!!want, "malloc");
 	fill(want, len, tag);
 	same = !memcmp(buf, want, len);
 	free(want);
@@ -504,7 +498,7 @@ static void case_mapped(struct edu *e)
 {
 	void *src = pages(2 * PAGE, 0), *dst;
 
-	must(src != NULL, "mmap");
+	must(!!src, "mmap");
 	fill(src, 2 * PAGE, 1);
 	map(e, SRC_IOVA, src, 2 * PAGE, 1);
 	dst = dst_page(e, DST_IOVA);
@@ -530,7 +524,7 @@ static void case_huge(struct edu *e)
 
 	if (!huge)
 		skip("no 2 MiB huge page to map (hugepages= on the command line)");
-	must(want != NULL, "mmap");
+	must(!!want, "mmap");
 	fill(huge, HUGE_PAGE, 2);
 	memcpy(want, huge, HUGE_PAGE);
 	memcpy(want + 0x1000, huge + 0x1ff000, PAGE);
@@ -558,13 +552,15 @@ static void case_unmapped(struct edu *e)
 	fill(dst, PAGE, 5);
 	unmap(e, DST_IOVA, PAGE);
 	to_ram(e, 0, DST_IOVA, PAGE);
-	check(holds(dst, PAGE, 5), "a device write to an unmapped IOVA did not land in the old page");
+	check(holds(dst, PAGE, 5),
+	      "a device write to an unmapped IOVA did not land in the old page");
 	/* A read of a page no longer mapped. */
 	map(e, SRC_IOVA + PAGE, gone, PAGE, 1);
 	unmap(e, SRC_IOVA + PAGE, PAGE);
 	to_device(e, SRC_IOVA + PAGE, 0, PAGE);
 	to_ram(e, 0, AUX_IOVA, PAGE);
-	check(!holds(out, PAGE, 4), "a device read of an unmapped IOVA did not get the old page's data (%s)",
+	check(!holds(out, PAGE, 4),
+	      "a device read of an unmapped IOVA did not get the old page's data (%s)",
 	      holds(out, PAGE, 3) ? "the device kept what it had" : "the device got other bytes");
 }
 
@@ -642,7 +638,8 @@ static void probe_phys(struct edu *e, uint64_t phys, void *page, const char *whe
 		return;
 	fill(page, PAGE, 8);
 	to_ram(e, 0, phys, PAGE);
-	check(holds(page, PAGE, 8), "a device write to the physical address %#lx of our page did not land %s",
+	check(holds(page, PAGE, 8),
+	      "a device write to the physical address %#lx of our page did not land %s",
 	      (unsigned long)phys, when);
 }
 
@@ -658,7 +655,7 @@ static void case_phys(struct edu *e)
 			 (unsigned long)lowest);
 		skip(why);
 	}
-	must(src != NULL, "mmap");
+	must(!!src, "mmap");
 	fill(src, PAGE, 3);
 	map(e, SRC_IOVA, src, PAGE, 1);
 	to_device(e, SRC_IOVA, 0, PAGE);
@@ -672,7 +669,7 @@ static void case_blocked(struct edu *e)
 
 	if (e->way != CDEV)
 		skip("a container cannot detach a device it holds");
-	must(src != NULL, "mmap");
+	must(!!src, "mmap");
 	fill(src, PAGE, 3);
 	map(e, SRC_IOVA, src, PAGE, 1);
 	dst = dst_page(e, DST_IOVA);
@@ -693,7 +690,8 @@ static void case_blocked(struct edu *e)
 	must(!cdev_attach(e, e->ioas), "VFIO_DEVICE_ATTACH_IOMMUFD_PT again");
 	fill(dst, PAGE, 9);
 	to_ram(e, 0, DST_IOVA, PAGE);
-	check(!holds(dst, PAGE, 10), "detached: a device read of a mapped IOVA did not get its data");
+	check(!holds(dst, PAGE, 10),
+	      "detached: a device read of a mapped IOVA did not get its data");
 	check(!holds(dst, PAGE, 9), "attached again: DMA lands");
 }
 
@@ -738,8 +736,9 @@ static uint64_t random_iova(struct edu *e, uint8_t *taken)
 	}
 }
 
-static void case_many(struct edu *e, size_t n)
+static void case_many(struct edu *e)
 {
+	size_t n = nr_mappings;
 	uint8_t *taken = calloc((EDU_DMA_MASK + 1) / PAGE, 1);
 	uint64_t *iova = calloc(n, sizeof(*iova));
 	char *area = pages(n * PAGE, 0), *want = pages(n * PAGE, 0);
@@ -790,34 +789,53 @@ again:
 	free(iova);
 }
 
+static const struct edu_case {
+	const char *name;
+	void (*run)(struct edu *e);
+} edu_cases[] = {
+	{ "mapped", case_mapped },
+	{ "huge", case_huge },
+	{ "unmapped", case_unmapped },
+	{ "readonly", case_readonly },
+	{ "blocked", case_blocked },
+	{ "replace", case_replace },
+	{ "many", case_many },
+	{ "phys", case_phys },
+};
+
+static const struct edu_case *find_case(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(edu_cases); i++)
+		if (!strcmp(edu_cases[i].name, name))
+			return &edu_cases[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	size_t mappings = 10000;
-	const char *c, *bdf;
+	const struct edu_case *c;
+	const char *bdf;
 	struct edu e;
 	enum way way;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
 		if (opt == 'n')
-			mappings = strtoul(optarg, NULL, 0);
+			nr_mappings = strtoul(optarg, NULL, 0);
 		else if (opt == 's')
 			rng_state = strtoull(optarg, NULL, 0) | 1;
 		else
 			return 2;
 	}
-	if (argc - optind != 3) {
+	c = argc - optind == 3 ? find_case(argv[optind + 1]) : NULL;
+	if (!c || (strcmp(argv[optind], "container") && strcmp(argv[optind], "cdev"))) {
 		fprintf(stderr, "usage: %s [-n MAPPINGS] [-s SEED] container|cdev CASE BDF\n",
 			argv[0]);
 		return 2;
 	}
-	if (!strcmp(argv[optind], "container"))
-		way = CONTAINER;
-	else if (!strcmp(argv[optind], "cdev"))
-		way = CDEV;
-	else
-		return 2;
-	c = argv[optind + 1];
+	way = strcmp(argv[optind], "cdev") ? CONTAINER : CDEV;
 	bdf = argv[optind + 2];
 	if (getenv("EDU_DMA_SABOTAGE"))
 		sabotage = getenv("EDU_DMA_SABOTAGE");
@@ -826,25 +844,8 @@ int main(int argc, char **argv)
 		skip("the device is in no IOMMU group");
 
 	edu_open(&e, way, bdf);
-	if (!strcmp(c, "mapped"))
-		case_mapped(&e);
-	else if (!strcmp(c, "huge"))
-		case_huge(&e);
-	else if (!strcmp(c, "unmapped"))
-		case_unmapped(&e);
-	else if (!strcmp(c, "readonly"))
-		case_readonly(&e);
-	else if (!strcmp(c, "blocked"))
-		case_blocked(&e);
-	else if (!strcmp(c, "replace"))
-		case_replace(&e);
-	else if (!strcmp(c, "many"))
-		case_many(&e, mappings);
-	else if (!strcmp(c, "phys"))
-		case_phys(&e);
-	else
-		return 2;
+	c->run(&e);
 	edu_close(&e);
-	printf("%s %s %s: %d failure(s)\n", argv[optind], c, bdf, failures);
+	printf("%s %s %s: %d failure(s)\n", argv[optind], c->name, bdf, failures);
 	return failures ? 1 : 0;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Concurrency of the ioasid allocator: kthreads allocating, attaching and
- * replacing data, freeing and finding at once, with a checker that no ID is handed out twice and that no lookup returns data
- * that was freed; and the rates of alloc, free and find with one and two
- * threads, as the median ns/op over repeated rounds.  One of the two sets
+ * replacing data, freeing and finding at once, with a checker that no ID
+ * is handed out twice and that no lookup returns data that was freed; and
+ * the rates of alloc, free and find with one and two threads, as the
+ * median ns/op over repeated rounds.  One of the two sets
  * is the system set, whose IDs start without a record and get one when
  * data is attached, while lookups run.
  *
