@@ -3,12 +3,12 @@
 # bench.sh: our core against the base's (CORE=stock), side by side in one
 # run, on the same QEMU.
 #
-# Both cores are built from the one tree, in the same configurations: the
-# KUnit kernel with drivers/iommu/.kunitconfig (which has the iommu-bench
-# suite, drivers/iommu/tests/iommu-bench.c) and the x86_64 boot kernel.
-# Each image is kept in out/bench/, so the runs need no rebuild.  Then,
-# BENCH_RUNS times (default 3), each core's KUnit kernel runs the
-# iommu-bench suite and each core's boot kernel boots with an emulated
+# Both cores are built from the one tree, in the same configuration: the
+# x86_64 test kernel, which has the KUnit suites built in, the iommu-bench
+# suite (drivers/iommu/tests/iommu-bench.c) among them.  Each image is
+# kept in out/bench/, so the runs need no rebuild.  Then, BENCH_RUNS times
+# (default 3), each core's kernel runs the iommu-bench suite with KUnit
+# (no IOMMU emulated, as kunit.py boots it) and boots with an emulated
 # VT-d, the two cores taking turns (the first in a run alternates).  Every
 # guest has one vCPU and "-icount shift=0,sleep=off": guest time advances
 # by one nanosecond per instruction, so the figures are instruction counts
@@ -35,44 +35,25 @@ esac
 rm -rf "$B"
 mkdir -p "$B"
 
-# build_kunit CORE: the KUnit kernel, as harness/kunit.sh builds it.
-build_kunit() {
-	local bdir=$WORK/build/kunit t0
-
-	mkdir -p "$bdir"
-	(
-		build_lock
-		t0=$(date +%s)
-		cd "$SRC" && python3 tools/testing/kunit/kunit.py build \
-			--arch=x86_64 --build_dir="$bdir" \
-			--kunitconfig=drivers/iommu/.kunitconfig --jobs="$JOBS" \
-			--make_options="CC=ccache gcc" >"$B/$1/kunit-build.log" 2>&1 ||
-			{ tail -30 "$B/$1/kunit-build.log" >&2; exit 1; }
-		log "kunit kernel ($1) built in $(($(date +%s) - t0))s"
-	) || die "KUnit kernel build failed for CORE=$1"
-	cp "$bdir/arch/x86/boot/bzImage" "$B/$1/kunit.bzImage"
-}
-
 for core in "${CORES[@]}"; do
 	mkdir -p "$B/$core"
 	CORE=$core stage "tree ($core)" "$H/tree.sh"
-	CORE=$core stage "build kunit ($core)" build_kunit "$core"
 	kernel=$(CORE=$core stage "build x86_64 ($core)" "$H/kernel.sh" x86_64 boot) ||
-		die "x86_64 boot kernel build failed for CORE=$core"
+		die "x86_64 test kernel build failed for CORE=$core"
 	cp "$kernel" "$B/$core/boot.bzImage"
 	initrd=$(CORE=$core "$H/initramfs.sh" x86_64) ||
 		die "initramfs failed for CORE=$core"
 	cp "$initrd" "$B/$core/initrd.cpio.gz"
 done
 
-# kunit_run CORE N: the iommu-bench suite on CORE's KUnit kernel.
+# kunit_run CORE N: the iommu-bench suite on CORE's kernel.
 # shellcheck disable=SC2086
 kunit_run() {
 	local core=$1 n=$2 log=$B/$1/kunit-$2.log rc=0
 
 	timeout -k 10 "${BENCH_TIMEOUT:-1800}" qemu-system-x86_64 -nodefaults \
 		-machine pc -accel tcg -m 2048 -bios qboot.rom -smp 1 $ICOUNT \
-		-kernel "$B/$core/kunit.bzImage" \
+		-kernel "$B/$core/boot.bzImage" \
 		-append "kunit.enable=1 kunit.filter_glob=iommu-bench kunit_shutdown=reboot console=ttyS0" \
 		-no-reboot -display none -serial "file:$log" </dev/null || rc=$?
 	[ $rc -eq 0 ] || log "kunit run $n ($core): qemu rc=$rc"
