@@ -30,9 +30,13 @@
 #   smmuv3-s1                    the same on virt-9.1, whose SMMUv3 offers
 #                                stage 1 only, as QEMU 7.2's did
 #
-# The suites write KTAP to the second serial port; where that cannot work
-# (arm64 virt has one PL011; see amd below) to a virtio console
-# (iommutest.ktap=hvc0 tells the guest's /init).  With KTAP_CONSOLE=1 the
+# The suites write their KTAP to a virtio console (iommutest.ktap=hvc0
+# tells the guest's /init), never to a 16550: under load, output to
+# q35's second 16550 once stopped half-way through a run (its transmit
+# interrupt lost, the writers blocked on a full tty, the guest idle until
+# the timeout), arm64's virt has a single UART, and QEMU 10's AMD-Vi
+# delivers no IO-APIC interrupt (below).  The kernel's console stays on
+# the first UART, which printk writes by polling.  With KTAP_CONSOLE=1 the
 # KTAP that built-in KUnit suites print on the console is judged too, and
 # must be there.  BOOT_SMP (default 2) sets the number of vCPUs and
 # BOOT_QEMU_ARGS adds QEMU arguments (harness/bench.sh: one vCPU and
@@ -60,8 +64,6 @@ disk() {
 	qemu+=(-drive "file=$img,if=none,id=$1,format=raw,readonly=on")
 }
 
-# The KTAP port: "serial" (the second 16550) or "virtio" (a virtio console).
-ktap_port=serial
 case "$iommu" in
 smmuv3 | smmuv3-s1)
 	# pauth-impdef: TCG's architected pointer authentication (QARMA)
@@ -81,7 +83,7 @@ smmuv3 | smmuv3-s1)
 	# has a kernel driver (guest vfio suite).
 	devices=(-device pci-testdev,addr=1f.0,multifunction=on
 		-device virtio-rng-pci,addr=1f.3)
-	bridge=0 ktap_port=virtio ;;
+	bridge=0 ;;
 *)
 	# no_timer_check: on a loaded host, TCG may not advance jiffies
 	# within the kernel's IO-APIC timer test, which then panics with
@@ -112,30 +114,26 @@ intel-fl-nocm) qemu+=(-device "$vtd,caching-mode=off,x-scalable-mode=on,x-flts=o
 # - it never delivers an IO-APIC interrupt with interrupt remapping on
 #   (its amdvi_mem_ir_write trace never fires for the IO-APIC while
 #   ioapic_set_irq does thousands of times; MSIs are remapped and
-#   arrive).  The same kernel works on QEMU 7.2.  So the KTAP goes
-#   through a virtio console (MSI-X), and the kernel console, written by
-#   polling, stays on ttyS0;
+#   arrive).  The same kernel works on QEMU 7.2.  Nothing here needs an
+#   IO-APIC interrupt once the KTAP is on a virtio console (above), and
+#   no_timer_check keeps the kernel from testing the timer through it;
 # - with its pt property on (the default), the edu device's DMA on a
 #   domain VFIO attached went untranslated: its writes landed at the guest
-#   physical address equal to the IOVA and crashed the kernel
-#   (vfio_remove_dma), while the disk read fine through its DMA domain.
+#   physical address equal to the IOVA (once crashing the kernel in
+#   vfio_remove_dma), while the disk read fine through its DMA domain.
 #   With pt=off every edu case passes.  pt changes nothing the guest sees
 #   or does (same log, same commands): QEMU's model, not the driver;
 # - it reports no IO page fault for a DMA it refuses (its
 #   amdvi_page_fault trace never fires): the edu suite cannot find the
 #   driver's IO_PAGE_FAULT line there.
-amd) qemu+=(-device amd-iommu,intremap=on,pt=off); ktap_port=virtio ;;
+amd) qemu+=(-device amd-iommu,intremap=on,pt=off) ;;
 virtio) qemu+=(-device virtio-iommu-pci) ;;
 *) die "unknown IOMMU '$iommu'" ;;
 esac
 
-case "$ktap_port" in
-serial) qemu+=(-serial "file:$ktap") ;;
-virtio)
-	qemu+=(-device virtio-serial-pci -chardev "file,id=ktap,path=$ktap"
-		-device virtconsole,chardev=ktap)
-	cmdline+=" iommutest.ktap=hvc0" ;;
-esac
+qemu+=(-device virtio-serial-pci -chardev "file,id=ktap,path=$ktap"
+	-device virtconsole,chardev=ktap)
+cmdline+=" iommutest.ktap=hvc0"
 
 disks=()
 disk root 32
