@@ -39,9 +39,10 @@ disk_serials() { param iommutest.disks | tr , '\n' | cut -d: -f1; }
 disk_sha() { param iommutest.disks | tr , '\n' | sed -n "s/^$1://p"; }
 
 # disk_named SERIAL: the block device (vda, ...) with that serial number,
-# waiting up to 10 s for it to appear after a driver bind.
+# waiting up to 60 s for it to appear after a driver bind (a guard: it
+# takes under a second).
 disk_named() {
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for i in $(seq 60); do
 		for b in /sys/block/vd*; do
 			[ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] &&
 				{ echo "${b##*/}"; return 0; }
