@@ -147,6 +147,11 @@ if [ $bridge = 1 ]; then
 fi
 qemu+=("${devices[@]}")
 
+# A vCPU is a host thread: beside builds and other guests it can go
+# without the host's CPU for longer than RCU's 21 s stall warning, which
+# then measures the host's load, not the kernel.  300 s, the kernel's
+# longest, keeps the warning as a guard against a CPU that hangs.
+cmdline+=" rcupdate.rcu_cpu_stall_timeout=300"
 cmdline+=" panic=-1 oops=panic iommutest.suite=$suites iommutest.iommu=$iommu"
 cmdline+=" iommutest.core=$CORE iommutest.disks=$(IFS=,; echo "${disks[*]}") $*"
 # shellcheck disable=SC2206

@@ -15,7 +15,9 @@ printed to (the guest's KTAP and the console's are separate outputs).
 
 Leaf results are counted (a parameterised case or a suite counts through
 its subtests).  One summary line is printed, "LABEL: N passed, N failed,
-N skipped", and appended to $RESULTS_FILE if set, for the final tally.
+N skipped", and appended to $RESULTS_FILE if set, for the final tally;
+the problems found are appended to $PROBLEMS_FILE if set, so that the end
+of a long log can list them again.
 """
 import argparse
 import os
@@ -64,6 +66,7 @@ def parse_ktap(lines, suites=None):
     # Per indentation depth: planned count and results seen so far.
     plans, counts = {}, {}
     deepest_since = {}  # depth -> True if a deeper result came after the last one
+    diags = []  # the last diagnostic lines, which say why a result failed
 
     for raw in lines:
         line = clean(raw)
@@ -81,10 +84,13 @@ def parse_ktap(lines, suites=None):
             continue
         m = RESULT.match(line)
         if not m:
+            if line.strip().startswith('#'):
+                diags = (diags + [line.strip()[1:].strip()])[-3:]
             continue
         depth = len(m.group(1))
         verdict, name, directive = m.group(2), m.group(4), (m.group(5) or '')
         counts[depth] = counts.get(depth, 0) + 1
+        why, diags = diags, []
         # A result with deeper results before it aggregates them.
         is_leaf = not any(d > depth and counts.get(d, 0) for d in counts)
         if not is_leaf:
@@ -110,7 +116,8 @@ def parse_ktap(lines, suites=None):
             passed += 1
         else:
             failed += 1
-            problems.append('not ok: %s %s' % (name, directive))
+            problems.append('not ok: %s %s [%s]' % (name, directive,
+                                                    ' | '.join(why)))
         if depth == 0:
             mark = (passed, failed, skipped)
 
@@ -167,6 +174,9 @@ def main():
 
     for p in problems:
         print('  %s: %s' % (args.label, p))
+    if problems and os.environ.get('PROBLEMS_FILE'):
+        with open(os.environ['PROBLEMS_FILE'], 'a') as f:
+            f.writelines('%s: %s\n' % (args.label, p) for p in problems)
     summary = '%s: %d passed, %d failed, %d skipped' % (args.label, passed,
                                                         failed, skipped)
     print(summary)
