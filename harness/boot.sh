@@ -53,13 +53,19 @@ rm -f "$console" "$ktap"
 
 # disk NAME MIB: a disk of random data, made once per out/ directory, and
 # its checksum, which the guest compares with what it reads through the
-# IOMMU.
+# IOMMU.  Boots run in parallel: the first one makes it under a lock, and
+# the checksum file appears only once it is complete.
 disk() {
 	local img=$OUT/$1.img
-	if [ ! -f "$img.sha256" ]; then
-		head -c $(($2 << 20)) /dev/urandom >"$img"
-		sha256sum "$img" | cut -d' ' -f1 >"$img.sha256"
-	fi
+	(
+		flock 9
+		if [ ! -s "$img.sha256" ]; then
+			head -c $(($2 << 20)) /dev/urandom >"$img.new"
+			sha256sum "$img.new" | cut -d' ' -f1 >"$img.sha256.new"
+			mv "$img.new" "$img"
+			mv "$img.sha256.new" "$img.sha256"
+		fi
+	) 9>"$OUT/.disks.lock"
 	disks+=("$1:$(cat "$img.sha256")")
 	qemu+=(-drive "file=$img,if=none,id=$1,format=raw,readonly=on")
 }
