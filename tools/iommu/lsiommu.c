@@ -6,7 +6,7 @@
  *       0000:00:01.0 [1af4:1001] virtio-pci
  *
  * For each group in /sys/kernel/iommu_groups: its default domain type, who
- * owns its DMA ("none", "kernel N" or "user N COMM[PID]"; "?" on kernels
+ * owns its DMA ("none", "kernel N" or "user N"; "?" on kernels
  * without the dma_owner attribute), and each member device with its
  * vendor:device IDs (PCI) and the driver bound to it ("-" if none).  Then
  * the PCI devices that are in no group (no IOMMU translates for them, or

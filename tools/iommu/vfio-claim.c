@@ -2,7 +2,8 @@
 /*
  * vfio-claim: take a PCI device bound to vfio-pci from user space, the
  * way a VMM does, map and unmap DMA through it, let it go, and check the
- * group's DMA ownership (sysfs dma_owner) at each step.
+ * group's DMA ownership (sysfs dma_owner) at each step, and that only root
+ * may read which process owns it (dma_owner_task).
  *
  *   vfio-claim container BDF   group + container + type1 IOMMU
  *   vfio-claim cdev BDF        /dev/vfio/devices/vfioN bound to /dev/iommu,
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
@@ -65,6 +67,43 @@ static void check_owner(const char *want)
 	group_dma_owner(bdf, buf, sizeof(buf));
 	check(!strncmp(buf, want, strlen(want)), "group %d dma_owner \"%s\", want \"%s\"",
 	      group_id(), buf, want);
+}
+
+/*
+ * Which process owns the group is root's to read: dma_owner_task names this
+ * one for root and refuses another user (EACCES), who sees only "user 1"
+ * in dma_owner.
+ */
+static void check_owner_task(void)
+{
+	char buf[128], want[64];
+	int status, denied;
+	pid_t child;
+
+	if (getenv("VFIO_CLAIM_NO_OWNER")) {
+		printf("skip: group %d dma_owner_task check (no such attribute)\n",
+		       group_id());
+		return;
+	}
+	snprintf(want, sizeof(want), "vfio-claim[%d]", getpid());
+	group_attr(bdf, "dma_owner_task", buf, sizeof(buf));
+	check(!strcmp(buf, want), "group %d dma_owner_task \"%s\" for root, want \"%s\"",
+	      group_id(), buf, want);
+
+	fflush(stdout);
+	child = fork();
+	if (!child) {
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		errno = 0;
+		group_attr(bdf, "dma_owner_task", buf, sizeof(buf));
+		denied = errno == EACCES;
+		group_dma_owner(bdf, buf, sizeof(buf));
+		_exit(denied && !strcmp(buf, "user 1") ? 0 : 1);
+	}
+	check(child > 0 && waitpid(child, &status, 0) == child &&
+	      WIFEXITED(status) && !WEXITSTATUS(status),
+	      "as uid 65534: dma_owner_task refused with EACCES, dma_owner \"user 1\" alone");
 }
 
 static void *dma_buffer(void)
@@ -112,6 +151,7 @@ static void container_way(void)
 	check(!ioctl(group, VFIO_GROUP_SET_CONTAINER, &container),
 	      "VFIO_GROUP_SET_CONTAINER claims the group");
 	check_owner("user 1");
+	check_owner_task();
 	check(!ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU),
 	      "VFIO_SET_IOMMU type1v2");
 
@@ -172,6 +212,7 @@ static void cdev_way(void)
 	check(!ioctl(device, VFIO_DEVICE_BIND_IOMMUFD, &bind),
 	      "VFIO_DEVICE_BIND_IOMMUFD claims the device, dev_id %u", bind.out_devid);
 	check_owner("user 1");
+	check_owner_task();
 
 	check(!ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc), "IOMMU_IOAS_ALLOC id %u",
 	      alloc.out_ioas_id);

@@ -35,18 +35,18 @@ static inline int vfio_cdev_path(const char *bdf, char *buf, size_t len)
 }
 
 /*
- * The dma_owner attribute of @bdf's group, e.g. "none", "kernel 1",
- * "user 1 edu-dma[42]", into @buf; "?" if it cannot be read (no group, or
- * the base's core, which has no such attribute).
+ * Attribute @name of @bdf's IOMMU group, one line without its newline, into
+ * @buf; "?" if it cannot be read, errno telling why (no group, no such
+ * attribute on the base's core, a root-only one for another user).
  */
-static inline const char *group_dma_owner(const char *bdf, char *buf,
-					  size_t len)
+static inline const char *group_attr(const char *bdf, const char *name,
+				     char *buf, size_t len)
 {
 	char path[PATH_MAX];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/dma_owner",
-		 pci_iommu_group_id(bdf));
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/%s",
+		 pci_iommu_group_id(bdf), name);
 	f = fopen(path, "r");
 	if (!f || !fgets(buf, len, f))
 		snprintf(buf, len, "?");
@@ -54,6 +54,13 @@ static inline const char *group_dma_owner(const char *bdf, char *buf,
 		fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
 	return buf;
+}
+
+/* The dma_owner attribute of @bdf's group: "none", "kernel 1", "user 1". */
+static inline const char *group_dma_owner(const char *bdf, char *buf,
+					  size_t len)
+{
+	return group_attr(bdf, "dma_owner", buf, len);
 }
 
 #endif /* _TOOLS_IOMMU_VFIO_DEV_H */

@@ -14,17 +14,22 @@
  *   pasid.c     PASID attachment, attach handles, global PASIDs
  *   resv.c      reserved regions and their direct mappings
  *   fwspec.c    firmware description of a device's IOMMU and IDs
+ */
+
+/**
+ * DOC: Lock order
  *
- * Lock order, outermost first:
+ * Outermost first::
  *
- *   iommu_probe_device_lock	serialises probe and release of devices
- *     group->mutex		a group's devices, domains and ownership
+ *   iommu_probe_device_lock          serialises probe and release of devices
+ *     group->mutex                   a group's devices, domains and ownership
  *       (driver locks taken inside iommu_ops and iommu_domain_ops)
- *         group->pasid_array's xa_lock	readers of attach handles
- *   iommu_device_lock		the list of IOMMU instances; a leaf
+ *         group->pasid_array's xa_lock   readers of attach handles
+ *   iommu_device_lock                the list of IOMMU instances; a leaf
  *
- * Functions named __foo() expect the lock of the object they act on to be
- * held by the caller and assert it; foo() takes it.
+ * Every field of struct iommu_group says which lock protects it.  Functions
+ * named __foo() expect the lock of the object they act on to be held by the
+ * caller and assert it with lockdep; foo() takes it.
  */
 #ifndef __IOMMU_CORE_H
 #define __IOMMU_CORE_H
@@ -91,7 +96,7 @@ struct iommu_group {
 	struct iommu_domain *blocking_domain;
 	unsigned int owner_cnt;
 	void *owner;
-	pid_t owner_pid;
+	struct pid *owner_pid;
 	char owner_comm[TASK_COMM_LEN];
 	struct xarray pasid_array;
 
@@ -156,7 +161,7 @@ struct iommu_domain *iommu_domain_alloc_for_dev(struct device *dev,
 int __iommu_group_setup_default_domain(struct iommu_group *group,
 				       int target_type);
 void __iommu_group_free_domains(struct iommu_group *group);
-const char *iommu_domain_type_name(unsigned int type);
+const char *iommu_domain_type_sysfs_name(unsigned int type);
 unsigned int iommu_default_domain_type(void);
 
 /* attach.c */

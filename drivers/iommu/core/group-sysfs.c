@@ -7,7 +7,10 @@
  *			is bound and nobody owns the group's DMA
  *   reserved_regions	the members' reserved regions, merged
  *   dma_owner		who uses the group's DMA: "none", "kernel N" (N
- *			drivers on the DMA API) or "user N COMM[PID]"
+ *			drivers on the DMA API) or "user N" (N claims)
+ *   dma_owner_task	root only: the process that claimed it for user
+ *			space, "COMM[PID]" with the PID as the reader's
+ *			namespace sees it
  *   name		only if the IOMMU driver named the group
  *
  * Attributes live in one attribute group whose visibility follows the
@@ -16,6 +19,7 @@
 #define pr_fmt(fmt) "iommu: " fmt
 
 #include <linux/capability.h>
+#include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -64,7 +68,7 @@ static ssize_t type_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 	scoped_guard(mutex, &group->mutex)
 		if (group->default_domain)
-			type = iommu_domain_type_name(group->default_domain->type);
+			type = iommu_domain_type_sysfs_name(group->default_domain->type);
 	return sysfs_emit(buf, "%s\n", type);
 }
 
@@ -145,12 +149,30 @@ static ssize_t dma_owner_show(struct kobject *kobj,
 		return sysfs_emit(buf, "none\n");
 	if (!group->owner)
 		return sysfs_emit(buf, "kernel %u\n", group->owner_cnt);
-	return sysfs_emit(buf, "user %u %s[%d]\n", group->owner_cnt,
-			  group->owner_comm, group->owner_pid);
+	return sysfs_emit(buf, "user %u\n", group->owner_cnt);
+}
+
+/*
+ * Which process owns the group is another user's business: the file is
+ * root's alone, and shows the PID in the reader's namespace (0 if the owner
+ * is outside it).  Empty while user space does not own the group.
+ */
+static ssize_t dma_owner_task_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	struct iommu_group *group = to_iommu_group(kobj);
+
+	guard(mutex)(&group->mutex);
+	if (!group->owner)
+		return 0;
+	return sysfs_emit(buf, "%s[%d]\n", group->owner_comm,
+			  pid_vnr(group->owner_pid));
 }
 
 static struct kobj_attribute attr_name = __ATTR_RO(name);
 static struct kobj_attribute attr_dma_owner = __ATTR_RO(dma_owner);
+static struct kobj_attribute attr_dma_owner_task =
+	__ATTR(dma_owner_task, 0400, dma_owner_task_show, NULL);
 static struct kobj_attribute attr_reserved_regions = __ATTR_RO(reserved_regions);
 static struct kobj_attribute attr_type = __ATTR_RW(type);
 
@@ -159,6 +181,7 @@ static struct attribute *iommu_group_attrs[] = {
 	&attr_reserved_regions.attr,
 	&attr_type.attr,
 	&attr_dma_owner.attr,
+	&attr_dma_owner_task.attr,
 	NULL
 };
 

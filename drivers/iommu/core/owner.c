@@ -27,9 +27,19 @@
  * Drivers are device-centric: the kernel side is iommu_device_use_dma_api()
  * and the user side iommu_device_claim_dma_owner().  The group calls exist
  * only for VFIO's group uAPI.  The names the base tree's bus code and VFIO
- * use (iommu_device_use_default_domain(), iommu_group_claim_dma_owner(),
- * ...) remain as aliases.
+ * use keep their meaning: iommu_device_use_default_domain() is
+ * iommu_device_use_dma_api(), and iommu_group_claim_dma_owner() claims
+ * only a group nobody uses, where iommu_group_set_dma_owner() counts the
+ * claims of one owner as device claims always did.
+ *
+ * One refusal is new to the base's names: iommu_device_use_dma_api() (and
+ * so the bus dma_configure() hooks, its only callers) refuses a group that
+ * nobody uses but that is off its default domain or has PASIDs attached,
+ * where the base counted the new user in.  Such a group was left on a
+ * domain by a driver that manages DMA itself; a driver using the DMA API
+ * there would reach memory through that domain, not through its own.
  */
+#include <linux/pid.h>
 #include <linux/sched.h>
 
 #include "core.h"
@@ -45,7 +55,7 @@ static void __iommu_group_report_busy(struct iommu_group *group,
 	if (group->owner) {
 		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d is owned by user space (%s[%d])\n",
 				       what, group->id, group->owner_comm,
-				       group->owner_pid);
+				       pid_nr(group->owner_pid));
 		return;
 	}
 	for_each_group_device(group, gdev) {
@@ -158,18 +168,18 @@ void iommu_device_unuse_default_domain(struct device *dev)
 }
 
 /*
- * The blocking domain: the driver's static one, or else an empty paging
- * domain, which blocks just as well.
+ * Give the group its blocking domain, allocated once through @dev, the
+ * member that asked for the claim: the driver's static one, or else an
+ * empty paging domain, which blocks just as well.
  */
-static int __iommu_group_get_blocking(struct iommu_group *group)
+static int __iommu_group_alloc_blocking(struct iommu_group *group,
+					struct device *dev)
 {
 	struct iommu_domain *domain;
-	struct device *dev;
 
 	lockdep_assert_held(&group->mutex);
 	if (group->blocking_domain)
 		return 0;
-	dev = __iommu_group_any_dev(group);
 	domain = iommu_domain_alloc_for_dev(dev, IOMMU_DOMAIN_BLOCKED);
 	if (IS_ERR(domain))
 		domain = iommu_domain_alloc_for_dev(dev, IOMMU_DOMAIN_UNMANAGED);
@@ -193,7 +203,7 @@ static int __iommu_group_claim(struct iommu_group *group, struct device *dev,
 		__iommu_group_report_busy(group, dev, "DMA ownership");
 		return -EBUSY;
 	}
-	ret = __iommu_group_get_blocking(group);
+	ret = __iommu_group_alloc_blocking(group, dev);
 	if (ret)
 		return ret;
 	ret = __iommu_group_set_domain(group, group->blocking_domain, 0);
@@ -201,7 +211,7 @@ static int __iommu_group_claim(struct iommu_group *group, struct device *dev,
 		return ret;
 	group->owner = owner;
 	group->owner_cnt = 1;
-	group->owner_pid = task_tgid_nr(current);
+	group->owner_pid = get_pid(task_tgid(current));
 	/*
 	 * Only for messages and sysfs: a racing rename may leave a mix of
 	 * the task's two names here, which does no harm, so the copy goes
@@ -220,6 +230,8 @@ static void __iommu_group_unclaim(struct iommu_group *group)
 		return;
 	group->owner_cnt = 0;
 	group->owner = NULL;
+	put_pid(group->owner_pid);
+	group->owner_pid = NULL;
 	/* An emptied group has no default domain to go back to. */
 	if (group->nr_devices)
 		WARN_ON(__iommu_group_set_domain(group, group->default_domain,
@@ -251,13 +263,26 @@ static void __iommu_group_release_one(struct iommu_group *group)
 		__iommu_group_unclaim(group);
 }
 
+/*
+ * The group calls have no device at hand.  Any member serves to allocate
+ * the blocking domain and to report a refusal: probe admits only devices
+ * of the group's IOMMU driver, and a driver that groups devices vouches
+ * that they translate alike.
+ */
+static struct device *__iommu_group_claim_dev(struct iommu_group *group)
+{
+	lockdep_assert_held(&group->mutex);
+	return __iommu_group_any_dev(group);
+}
+
 /**
  * iommu_group_set_dma_owner() - Claim a group's DMA for user space
  * @group: the group
  * @owner: the owner's cookie, not NULL
  *
  * Only for VFIO's group uAPI; everything else claims devices with
- * iommu_device_claim_dma_owner().  Claims by the same @owner are counted.
+ * iommu_device_claim_dma_owner().  Claims by the same @owner are counted,
+ * as device claims are; iommu_group_claim_dma_owner() refuses them.
  *
  * Context: Process context. Takes group->mutex.
  * Return: 0 with the group blocked; -EINVAL for a NULL @owner; -ENODEV for
@@ -271,29 +296,48 @@ int iommu_group_set_dma_owner(struct iommu_group *group, void *owner)
 	guard(mutex)(&group->mutex);
 	if (!group->nr_devices)
 		return -ENODEV;
-	return __iommu_group_claim_for(group, __iommu_group_any_dev(group),
+	return __iommu_group_claim_for(group, __iommu_group_claim_dev(group),
 				       owner);
 }
 EXPORT_SYMBOL_GPL(iommu_group_set_dma_owner);
 
 /**
- * iommu_group_claim_dma_owner() - Old name of iommu_group_set_dma_owner()
+ * iommu_group_claim_dma_owner() - Claim a group's DMA for user space, once
  * @group: the group
  * @owner: the owner's cookie, not NULL
  *
+ * The base core's call, with its meaning: a group already claimed, even by
+ * @owner, is refused.  Its one caller, VFIO's container, claims a group
+ * once per attach and releases it at detach.
+ *
  * Context: Process context. Takes group->mutex.
- * Return: as iommu_group_set_dma_owner().
+ * Return: as iommu_group_set_dma_owner(), and -EPERM if @group is claimed
+ * by anyone.
  */
 int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
 {
-	return iommu_group_set_dma_owner(group, owner);
+	struct device *dev;
+
+	if (WARN_ON(!owner))
+		return -EINVAL;
+	guard(mutex)(&group->mutex);
+	if (!group->nr_devices)
+		return -ENODEV;
+	dev = __iommu_group_claim_dev(group);
+	if (group->owner_cnt) {
+		__iommu_group_report_busy(group, dev, "DMA ownership");
+		return -EPERM;
+	}
+	return __iommu_group_claim(group, dev, owner);
 }
 EXPORT_SYMBOL_GPL(iommu_group_claim_dma_owner);
 
 /**
- * iommu_group_release_dma_owner() - Undo iommu_group_set_dma_owner()
+ * iommu_group_release_dma_owner() - Undo a group claim
  * @group: the group
  *
+ * Drops one claim of iommu_group_set_dma_owner(), or the one claim of
+ * iommu_group_claim_dma_owner(), which is the base core's whole release.
  * The last release returns the group to its default domain.
  *
  * Context: Process context. Takes group->mutex.

@@ -34,6 +34,7 @@ enum owner_op {
 	CLAIM,		/* iommu_device_claim_dma_owner(dev, owner) */
 	RELEASE,	/* iommu_device_release_dma_owner(dev) */
 	GROUP_SET,	/* iommu_group_set_dma_owner(group, owner) */
+	GROUP_CLAIM,	/* iommu_group_claim_dma_owner(group, owner) */
 	GROUP_RELEASE,	/* iommu_group_release_dma_owner(group) */
 	ATTACH,		/* iommu_attach_group(paging domain, group) */
 	DETACH,		/* iommu_detach_group(paging domain, group) */
@@ -78,6 +79,15 @@ static const struct owner_case owner_cases[] = {
 	{ "group-claims-are-counted",
 	  { STEP(GROUP_SET, 0, 1, 0), STEP(GROUP_SET, 0, 1, 0),
 	    STEP(GROUP_RELEASE, 0, 0, 0) }, 3, 1, 1, ON_BLOCKING },
+	{ "base-group-claim-is-exclusive",
+	  { STEP(GROUP_CLAIM, 0, 1, 0), STEP(GROUP_CLAIM, 1, 1, -EPERM),
+	    STEP(GROUP_CLAIM, 0, 2, -EPERM) }, 3, 1, 1, ON_BLOCKING },
+	{ "base-group-claim-refuses-kernel-users",
+	  { STEP(USE, 0, 0, 0), STEP(GROUP_CLAIM, 1, 1, -EPERM) },
+	  2, 1, 0, ON_DEFAULT },
+	{ "base-group-release-is-whole",
+	  { STEP(GROUP_CLAIM, 0, 1, 0), STEP(GROUP_RELEASE, 0, 0, 0),
+	    STEP(GROUP_CLAIM, 1, 2, 0) }, 3, 1, 2, ON_BLOCKING },
 	{ "group-release",
 	  { STEP(GROUP_SET, 0, 1, 0), STEP(CLAIM, 1, 1, 0),
 	    STEP(GROUP_RELEASE, 0, 0, 0), STEP(RELEASE, 1, 0, 0) },
@@ -118,6 +128,8 @@ static int run_step(struct device **devs, struct iommu_domain *paging,
 		return 0;
 	case GROUP_SET:
 		return iommu_group_set_dma_owner(dev->iommu_group, owner);
+	case GROUP_CLAIM:
+		return iommu_group_claim_dma_owner(dev->iommu_group, owner);
 	case GROUP_RELEASE:
 		iommu_group_release_dma_owner(dev->iommu_group);
 		return 0;
