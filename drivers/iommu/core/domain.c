@@ -6,8 +6,9 @@
  * Every domain comes from the driver of a device that has been probed:
  * the device is what tells the core which IOMMU instance and which ops
  * apply.  Nothing looks ops up by bus; the legacy iommu_domain_alloc(bus)
- * finds a probed device on the bus and allocates for it, holding its group
- * so that the device cannot be released meanwhile.
+ * finds a probed device on the bus and allocates for it, holding the device
+ * and, while it allocates, its group, so that it is not released meanwhile;
+ * a bus with devices of two IOMMU drivers is refused, as it always was.
  *
  * The default domain is what the kernel DMA API uses.  Its type comes, in
  * order of precedence, from what the group's devices require (untrusted
@@ -34,13 +35,13 @@ static bool iommu_dma_strict __read_mostly =
 static u32 iommu_cmd_line __read_mostly;
 
 /**
- * iommu_domain_type_name() - The sysfs name of a domain type
+ * iommu_domain_type_sysfs_name() - The sysfs name of a domain type
  * @type: an IOMMU_DOMAIN_* type
  *
  * Context: Any context.
  * Return: the name, "unknown" for types a default domain cannot have.
  */
-const char *iommu_domain_type_name(unsigned int type)
+const char *iommu_domain_type_sysfs_name(unsigned int type)
 {
 	switch (type) {
 	case IOMMU_DOMAIN_BLOCKED:
@@ -57,8 +58,12 @@ const char *iommu_domain_type_name(unsigned int type)
 	return "unknown";
 }
 
-/* How the boot log and driver errors have always named domain types. */
-static const char *iommu_domain_type_desc(unsigned int type)
+/*
+ * The name of a domain type in the boot log and in refusals, as 6.12's
+ * core prints it; sysfs has its own (iommu_domain_type_sysfs_name()),
+ * which user space writes back.
+ */
+static const char *iommu_domain_type_log_name(unsigned int type)
 {
 	switch (type) {
 	case IOMMU_DOMAIN_IDENTITY:
@@ -188,7 +193,7 @@ static int __init iommu_default_policy_init(void)
 		iommu_def_domain_type = IOMMU_DOMAIN_DMA_FQ;
 
 	pr_info("Default domain type: %s%s\n",
-		iommu_domain_type_desc(iommu_def_domain_type),
+		iommu_domain_type_log_name(iommu_def_domain_type),
 		from_cmdline ? " (set via kernel command line)" : "");
 	if (!iommu_default_passthrough())
 		pr_info("DMA domain TLB invalidation policy: %s mode%s\n",
@@ -282,47 +287,93 @@ struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
 }
 EXPORT_SYMBOL_GPL(iommu_paging_domain_alloc);
 
+/* What iommu_domain_alloc() learned of a bus. */
 struct bus_domain_alloc {
-	struct iommu_domain *domain;
+	struct device *dev;		/* the first probed device, held */
+	const struct iommu_ops *ops;	/* its driver's ops */
+	bool ambiguous;			/* another driver's device seen too */
 };
 
-/*
- * Allocate for the first probed device on the bus.  bus_for_each_dev()
- * keeps the device itself alive; holding its group's mutex keeps it
- * probed (release needs the mutex) while its ops are in use.
- */
-static int iommu_bus_domain_alloc_one(struct device *dev, void *data)
+/* @dev's IOMMU ops, or NULL; its group's mutex keeps it probed meanwhile. */
+static const struct iommu_ops *iommu_dev_ops_locked(struct device *dev)
 {
-	struct bus_domain_alloc *alloc = data;
 	struct iommu_group *group = iommu_group_get(dev);
+	const struct iommu_ops *ops = NULL;
 
 	if (!group)
-		return 0;
-	scoped_guard(mutex, &group->mutex) {
+		return NULL;
+	scoped_guard(mutex, &group->mutex)
 		if (dev->iommu_group == group && dev_has_iommu(dev))
-			alloc->domain =
-				iommu_domain_alloc_for_dev(dev, IOMMU_DOMAIN_UNMANAGED);
-	}
+			ops = dev_iommu_ops(dev);
 	iommu_group_put(group);
-	return alloc->domain ? 1 : 0;
+	return ops;
+}
+
+/* Note @dev: the first probed one is held, any other driver is an error. */
+static int iommu_bus_domain_scan(struct device *dev, void *data)
+{
+	struct bus_domain_alloc *alloc = data;
+	const struct iommu_ops *ops = iommu_dev_ops_locked(dev);
+
+	if (!ops)
+		return 0;
+	if (!alloc->dev) {
+		alloc->dev = get_device(dev);
+		alloc->ops = ops;
+	} else if (ops != alloc->ops) {
+		alloc->ambiguous = true;
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Allocate for @dev, if it is still probed by the driver of @ops. */
+static struct iommu_domain *
+iommu_bus_domain_alloc_for(struct device *dev, const struct iommu_ops *ops)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	struct iommu_domain *domain = ERR_PTR(-ENODEV);
+
+	if (!group)
+		return domain;
+	scoped_guard(mutex, &group->mutex)
+		if (dev->iommu_group == group && dev_has_iommu(dev) &&
+		    dev_iommu_ops(dev) == ops)
+			domain = iommu_domain_alloc_for_dev(dev,
+							    IOMMU_DOMAIN_UNMANAGED);
+	iommu_group_put(group);
+	return domain;
 }
 
 /**
- * iommu_domain_alloc() - Allocate an unmanaged domain for some device on a bus
+ * iommu_domain_alloc() - Allocate an unmanaged domain for the IOMMU of a bus
  * @bus: the bus
  *
- * Deprecated: it cannot know which IOMMU the caller means.  Use
+ * Deprecated: a bus does not name an IOMMU.  Use
  * iommu_paging_domain_alloc() with the device the domain is for.
  *
+ * The domain comes from the driver of the bus's probed devices, through the
+ * first of them, which is held while it allocates.  If devices of two IOMMU
+ * drivers share the bus, which one is meant cannot be told: that is refused
+ * with a warning, as the base core always did.
+ *
  * Context: Process context. Takes group mutexes.
- * Return: the domain, or NULL if no probed device on @bus could provide one.
+ * Return: the domain, or NULL if no probed device on @bus could provide one
+ * or devices of more than one IOMMU driver are on @bus.
  */
 struct iommu_domain *iommu_domain_alloc(const struct bus_type *bus)
 {
 	struct bus_domain_alloc alloc = {};
+	struct iommu_domain *domain = NULL;
 
-	bus_for_each_dev(bus, NULL, &alloc, iommu_bus_domain_alloc_one);
-	return IS_ERR_OR_NULL(alloc.domain) ? NULL : alloc.domain;
+	bus_for_each_dev(bus, NULL, &alloc, iommu_bus_domain_scan);
+	if (alloc.ambiguous)
+		pr_warn("%s(%s): devices of several IOMMU drivers are on the bus, allocate for a device instead\n",
+			__func__, bus->name);
+	else if (alloc.dev)
+		domain = iommu_bus_domain_alloc_for(alloc.dev, alloc.ops);
+	put_device(alloc.dev);
+	return IS_ERR(domain) ? NULL : domain;
 }
 EXPORT_SYMBOL_GPL(iommu_domain_alloc);
 
@@ -398,8 +449,8 @@ static int __iommu_group_required_type(struct iommu_group *group,
 		if (type)
 			dev_err_ratelimited(gdev->dev,
 					    "IOMMU driver error, requesting conflicting def_domain_type, %s and %s, for devices in group %u.\n",
-					    iommu_domain_type_desc(type),
-					    iommu_domain_type_desc(want),
+					    iommu_domain_type_log_name(type),
+					    iommu_domain_type_log_name(want),
 					    group->id);
 		if (!type || want == IOMMU_DOMAIN_IDENTITY)
 			type = want;
@@ -429,7 +480,7 @@ static int __iommu_group_default_type(struct iommu_group *group, int target)
 		if (type && type != IOMMU_DOMAIN_DMA) {
 			dev_err_ratelimited(untrusted,
 					    "Device is not trusted, but driver is overriding group %u to %s, refusing to probe.\n",
-					    group->id, iommu_domain_type_desc(type));
+					    group->id, iommu_domain_type_log_name(type));
 			return -EINVAL;
 		}
 		type = IOMMU_DOMAIN_DMA;
@@ -452,7 +503,10 @@ __iommu_group_domain_of_type(struct iommu_group *group, struct device *dev,
 
 /*
  * Allocate the default domain for @type (0: the global default, falling
- * back to DMA if the driver cannot provide that).
+ * back to DMA if the driver cannot provide that).  The domain is the whole
+ * group's and no member asked for it, so any member's ops serve: probe
+ * admits only devices of the group's driver, which vouches by grouping
+ * them that they translate alike.
  */
 static struct iommu_domain *
 __iommu_group_alloc_default(struct iommu_group *group, int type)
@@ -525,6 +579,7 @@ int __iommu_group_setup_default_domain(struct iommu_group *group,
 
 	/* Firmware may be doing DMA already: map before attaching. */
 	direct_ok = !__iommu_group_map_direct(group, domain);
+	/* Said by the IOMMU, which all members share. */
 	if (!direct_ok)
 		dev_warn_once(__iommu_group_any_dev(group)->iommu->iommu_dev->dev,
 			      "IOMMU driver was not able to establish FW requested direct mapping.");
