@@ -305,8 +305,8 @@ EXPORT_SYMBOL_GPL(ioasid_alloc);
  * The live entry at @xas, if it is in @set, in *@entry; under RCU or the
  * xarray lock.  Return: 0, -ENOENT or -EACCES.
  */
-static int ioasid_entry(struct xa_state *xas, struct ioasid_set *set,
-			void **entry)
+static int ioasid_load_in_set(struct xa_state *xas, struct ioasid_set *set,
+			      void **entry)
 {
 	do {
 		*entry = xas_load(xas);
@@ -361,7 +361,7 @@ int ioasid_get(struct ioasid_set *set, ioasid_t id)
 	int ret;
 
 	xas_lock_irqsave(&xas, flags);
-	ret = ioasid_entry(&xas, set, &entry);
+	ret = ioasid_load_in_set(&xas, set, &entry);
 	if (!ret)
 		__ioasid_get_entry(&xas, entry);
 	xas_unlock_irqrestore(&xas, flags);
@@ -411,7 +411,7 @@ int ioasid_put(struct ioasid_set *set, ioasid_t id)
 	int ret;
 
 	xas_lock_irqsave(&xas, flags);
-	ret = ioasid_entry(&xas, set, &entry);
+	ret = ioasid_load_in_set(&xas, set, &entry);
 	if (!ret)
 		last = __ioasid_put_entry(&xas, entry);
 	xas_unlock_irqrestore(&xas, flags);
@@ -469,7 +469,7 @@ static int ioasid_swap_data(struct ioasid_set *set, ioasid_t id,
 
 	*old = NULL;
 	xas_lock_irq(&xas);
-	ret = ioasid_entry(&xas, set, &entry);
+	ret = ioasid_load_in_set(&xas, set, &entry);
 	if (ret || (xa_is_value(entry) && !private))
 		goto unlock;
 	if (xa_is_value(entry)) {
@@ -558,7 +558,7 @@ void *ioasid_find(struct ioasid_set *set, ioasid_t id,
 	int ret;
 
 	rcu_read_lock();
-	ret = ioasid_entry(&xas, set, &entry);
+	ret = ioasid_load_in_set(&xas, set, &entry);
 	if (ret)
 		priv = ERR_PTR(ret);
 	else if (!xa_is_value(entry))

@@ -30,8 +30,8 @@
  * fits, which the callers' alignment checks rule out.
  */
 static __always_inline size_t
-iommu_run_pgsize(unsigned long pgsizes, unsigned long iova, phys_addr_t paddr,
-		 size_t size, size_t *count)
+iommu_pgsize_for_run(unsigned long pgsizes, unsigned long iova,
+		     phys_addr_t paddr, size_t size, size_t *count)
 {
 	unsigned long align = iova | paddr;
 	unsigned long fit, larger;
@@ -107,8 +107,9 @@ static size_t __iommu_unmap(struct iommu_domain *domain, unsigned long iova,
 
 	/* Stop at the first hole: the caller learns how far we got. */
 	while (done < size) {
-		pgsize = iommu_run_pgsize(domain->pgsize_bitmap, iova + done,
-					  iova + done, size - done, &count);
+		pgsize = iommu_pgsize_for_run(domain->pgsize_bitmap,
+					      iova + done, iova + done,
+					      size - done, &count);
 		if (WARN_ON(!pgsize))
 			break;
 		unmapped = ops->unmap_pages(domain, iova + done, pgsize, count,
@@ -134,8 +135,9 @@ static int __iommu_map(struct iommu_domain *domain, unsigned long iova,
 		return ret;
 
 	while (done < size) {
-		pgsize = iommu_run_pgsize(domain->pgsize_bitmap, iova + done,
-					  paddr + done, size - done, &count);
+		pgsize = iommu_pgsize_for_run(domain->pgsize_bitmap,
+					      iova + done, paddr + done,
+					      size - done, &count);
 		if (WARN_ON(!pgsize)) {
 			ret = -EINVAL;
 			break;
