@@ -10,8 +10,7 @@
  * removes each one as IOMMU_DESTROY would, waiting for those another thread
  * is already destroying.
  *
- * Lock order: iommufd_device::vdev_lock, then iommufd_viommu::vdevs' xa_lock
- * or iommufd_ctx::objects' xa_lock.
+ * The lock order is written at iommufd_device::vdev_lock.
  */
 #include <linux/wait_bit.h>
 
@@ -145,20 +144,11 @@ void iommufd_device_destroy_vdevices(struct iommufd_device *idev)
 	for (;;) {
 		obj = NULL;
 		list_for_each_entry(vdev, &idev->vdev_list, idev_item) {
-			/*
-			 * Hold a users reference, taken under the objects'
-			 * xa_lock as iommufd_get_object() would; a vDEVICE no
-			 * longer in the xarray is being destroyed by another
-			 * thread, waited for below.
-			 */
-			xa_lock(&ictx->objects);
-			if (xa_load(&ictx->objects, vdev->obj.id) ==
-				    &vdev->obj &&
-			    refcount_inc_not_zero(&vdev->obj.users))
+			/* One being destroyed elsewhere is waited for below */
+			if (iommufd_object_tryget(ictx, &vdev->obj)) {
 				obj = &vdev->obj;
-			xa_unlock(&ictx->objects);
-			if (obj)
 				break;
+			}
 		}
 		if (!obj)
 			break;
