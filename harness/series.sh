@@ -15,8 +15,9 @@
 #
 # Fails if a file of ours or a patch of patches/series is in no step or in
 # two, if a patch does not apply, if the last patch does not give exactly
-# the tree that tree.sh overlays (CORE=ours), or if MAINTAINERS leaves a
-# file of ours uncovered.
+# the tree that tree.sh overlays (CORE=ours), if MAINTAINERS leaves a
+# file of ours uncovered, or if a commit message names an issue of our
+# tracker ("issue 7").
 . "$(dirname "$0")/lib.sh"
 
 REPO=$WORK/series/repo.git
@@ -53,6 +54,11 @@ fi
 overlay_stage "$WORK/series/stage" ours
 python3 "$TOP/harness/series.py" build "$TOP" "$REPO" "$BASE" "$WORK/series/stage" >/dev/null
 rm -rf "$WORK/series/stage"
+
+# A commit message speaks to the list: the reason, not our tracker.
+tracker=$(git --git-dir="$REPO" log --format='%h %s%n%b' base..series |
+	grep -nE '\b([Ii]ssue|[Tt]ask) #?[0-9]+' || true)
+[ -z "$tracker" ] || die "series: commit messages name our tracker: $tracker"
 
 rm -rf "$SERIES_OUT"
 git --git-dir="$REPO" format-patch -q --cover-letter --no-signature \
