@@ -30,14 +30,27 @@ make -s -C "$SRC" O="$hdrs" ARCH="$arch" headers_install >&2 ||
 	die "headers_install into $hdrs failed"
 
 # Static guest programs: harness/guest-programs.list names them, with any
-# extra compiler flags the program needs among its sources.
-while read -r name srcs; do
-	case "$name" in ''|'#'*) continue ;; esac
+# extra compiler flags the program needs among its sources.  They build
+# $JOBS at a time (each is one compiler run).
+program() {
 	# shellcheck disable=SC2086
 	(cd "$SRC" && $cc -static -O2 -Wall -Werror -D_GNU_SOURCE \
 		-I"$SRC/usr/include" -I"$hdrs/usr/include" \
-		-o "$root/usr/bin/$name" $srcs) || die "guest program $name does not build"
+		-o "$root/usr/bin/$1" $2) || { log "guest program $1 does not build"; return 1; }
+}
+building=()
+while read -r name srcs; do
+	case "$name" in ''|'#'*) continue ;; esac
+	program "$name" "$srcs" &
+	building+=($!)
+	if [ ${#building[@]} -ge "$JOBS" ]; then
+		wait "${building[0]}" || die "a guest program does not build"
+		building=("${building[@]:1}")
+	fi
 done <"$TOP/harness/guest-programs.list"
+for pid in "${building[@]}"; do
+	wait "$pid" || die "a guest program does not build"
+done
 
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$img"

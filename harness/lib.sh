@@ -43,14 +43,17 @@ export KBUILD_BUILD_HOST=harness
 log() { printf '[harness] %s\n' "$*" >&2; }
 die() { printf '[harness] error: %s\n' "$*" >&2; exit 1; }
 
-# stage NAME CMD...: run CMD and print how long it took, on success or not.
+# stage NAME CMD...: run CMD and print how long it took, on success or not,
+# and when it ended, in seconds since HARNESS_T0 (set by check.sh).
 stage() {
-	local name=$1 start rc=0
+	local name=$1 start end rc=0
 	shift
 	start=$(date +%s)
 	"$@" || rc=$?
-	printf '[time] %-32s %4ds%s\n' "$name" $(($(date +%s) - start)) \
-		"$([ $rc -eq 0 ] || echo " (failed, rc=$rc)")" >&2
+	end=$(date +%s)
+	printf '[time] %-32s %4ds%s%s\n' "$name" $((end - start)) \
+		"$([ $rc -eq 0 ] || echo " (failed, rc=$rc)")" \
+		"${HARNESS_T0:+, ended at +$((end - HARNESS_T0))s}" >&2
 	return $rc
 }
 

@@ -57,6 +57,13 @@ test_bind_vfio() {
 
 uptime_s() { cut -d. -f1 /proc/uptime; }
 
+# -n N for the many case if the row asks for another number of mappings
+# than edu-dma's 10,000 (iommutest.edu_mappings=).
+mappings_arg() {
+	n=$(param iommutest.edu_mappings)
+	[ -z "$n" ] || echo "-n $n"
+}
+
 # edu WAY CASE [FAULT]: one run of edu-dma; with FAULT, the IOMMU driver
 # must have logged a refused DMA during it, and the run starts once the
 # drivers' rate limits let the first line of a fault through.
@@ -67,7 +74,8 @@ edu() {
 		[ $wait_s -le 0 ] || { echo "waiting ${wait_s}s for the rate limits"; sleep $wait_s; }
 	fi
 	dmesg -c >/dev/null
-	edu-dma "$1" "$2" "$(cat /tmp/edu_bdf)"
+	# shellcheck disable=SC2046
+	edu-dma $(mappings_arg) "$1" "$2" "$(cat /tmp/edu_bdf)"
 	rc=$?
 	pat=$(fault_pattern)
 	[ -z "$pat" ] || ! dmesg | grep -qE "$pat" || uptime_s >/tmp/edu_faulted
