@@ -79,13 +79,13 @@ Notes:
   group of 1 or 8 (blocking domain and back to the default domain).
 - probe: iommu_fwspec_init() + iommu_probe_device() per platform device,
   each in a group of its own (devices added beforehand, not timed), on
-  the configuration's default domain (the KUnit kernel has IOMMU_DMA and
-  lazy mode, but the bench driver offers no deferred flush, so dma-iommu.c
-  makes the DMA-FQ domain a DMA one; its IOVA set-up runs at probe) and,
-  "identity", with the driver asking for identity default domains,
-  which leaves dma-iommu.c out.  Ours creates one sysfs
-  file per group more than stock, dma_owner (Documentation/ABI/testing/
-  sysfs-kernel-iommu_groups-dma_owner): probe and slab include it.
+  the configuration's default domain (the test kernel has IOMMU_DMA in
+  strict mode: a DMA domain, whose IOVA set-up in dma-iommu.c runs at
+  probe) and, "identity", with the driver asking for identity default
+  domains, which leaves dma-iommu.c out.  Ours creates two sysfs files
+  per group more than stock, dma_owner and the root-only dma_owner_task
+  (Documentation/ABI/testing/sysfs-kernel-iommu_groups-dma_owner): probe
+  and slab include them.
 - IOVA per-CPU caches: not the core.  The 6 cache-line aligned per-CPU
   areas that dma-iommu.c's IOVA set-up (iova_domain_init_rcaches())
   allocates for each DMA domain, allocated as many times as the probe
