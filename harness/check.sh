@@ -6,15 +6,20 @@
 # "N passed, N failed, N skipped".
 #
 # Kernel builds run one after the other in this script (two cores: each
-# build uses both).  Each boot is a job of a pool that runs BOOT_JOBS
-# guests at once (default: one more than the cores), beside the builds: a
-# guest keeps at most one core busy (a debug kernel's all the time, a test
-# kernel's under half of it: measured 10.5 s of CPU in a 23 s boot), so a
-# pool of them fills the cores while a build links or a guest waits.  A job boots a copy of the kernel
-# image it was given, so a later build (the other core's, in the same
-# build directory) cannot change what it runs.  A job's output is printed
-# when it ends.  A failed stage does not stop the ones that do not depend
-# on it.
+# build uses both), in the order that leaves the least work after the last
+# one: the x86_64 test kernel, arm64, then the debug kernel, whose long
+# boots then run beside the static checks and the stock core's builds.
+# Each boot is a job of a pool that runs BOOT_JOBS guests at once
+# (default: one more than the cores), beside the builds: a guest keeps at
+# most one core busy (a debug kernel's all the time, a test kernel's under
+# half of it: measured 10.5 s of CPU in a 23 s boot), so a pool of them
+# fills the cores while a build links or a guest waits.  Spawning a job
+# never waits: the job queues for a slot of the pool, in the order jobs
+# were spawned, so the next build starts at once.  A job boots a copy of
+# the kernel image it was given, so a later build (the other core's, in
+# the same build directory) cannot change what it runs.  A job's output
+# is printed when it ends.  A failed stage does not stop the ones that do
+# not depend on it.
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP/harness
@@ -44,17 +49,38 @@ broken() { failed_stages+=("$1"); echo "$1 0 1 0" >>"$RESULTS_FILE"; }
 
 # spawn NAME CMD...: try, as a job of the pool.
 job_seq=0
+echo 1 >"$JOBS_DIR/next"
 spawn() {
-	local name=$1 out
+	local name=$1 out ticket
 	job_seq=$((job_seq + 1))
+	ticket=$job_seq
 	out=$JOBS_DIR/$job_seq.log
-	while [ "$(jobs -rp | wc -l)" -ge "$BOOT_JOBS" ]; do
-		wait -n 2>/dev/null || true
-	done
 	(
+		pool_slot "$ticket"
 		stage "$@" >"$out" 2>&1 || echo "$name" >>"$JOBS_DIR/failed"
 		cat "$out" >&2
 	) &
+}
+
+# pool_slot TICKET: wait for this job's turn (tickets in spawn order) and
+# a free slot of the pool, and hold the slot (a lock on its file) until
+# the job's shell exits.  Only the job whose turn it is looks for a slot,
+# so the turn counter has one writer at a time.
+pool_slot() {
+	local ticket=$1 i fd
+	while :; do
+		if [ "$(cat "$JOBS_DIR/next")" = "$ticket" ]; then
+			for ((i = 0; i < BOOT_JOBS; i++)); do
+				exec {fd}>"$JOBS_DIR/slot.$i"
+				if flock -n "$fd"; then
+					echo $((ticket + 1)) >"$JOBS_DIR/next"
+					return
+				fi
+				exec {fd}>&-
+			done
+		fi
+		sleep 0.5
+	done
 }
 
 # settle: wait for every job and collect the failed ones.
@@ -192,14 +218,34 @@ x86_suites() {
 	esac
 }
 
+# initramfs_start ARCH: make the initramfs in the background: it needs the
+# tree, not the kernel, so its compiler runs fill the cores while the
+# kernel build beside it links.
+initramfs_start() {
+	stage "initramfs $1 ($CORE)" "$H/initramfs.sh" "$1" \
+		>"$JOBS_DIR/initramfs-$CORE-$1" 2>"$JOBS_DIR/initramfs-$CORE-$1.log" &
+	initramfs_pid=$!
+}
+
+# initramfs_wait ARCH: wait for it; sets initrd to its path.
+initramfs_wait() {
+	local rc=0
+	wait "$initramfs_pid" || rc=$?
+	cat "$JOBS_DIR/initramfs-$CORE-$1.log" >&2
+	initrd=$(cat "$JOBS_DIR/initramfs-$CORE-$1")
+	return $rc
+}
+
 # x86_64 CORE: the test kernel, kunit.py on it, the boot matrix, the
-# iommufd selftests; on our core, the debug kernel and its runs too.
+# iommufd selftests.  Sets x86_initrd for the debug kernel's boots.
+x86_initrd=
 x86_64() {
 	local kernel initrd r
+	initramfs_start x86_64
 	kernel=$(stage "build x86_64 ($CORE)" build_kernel x86_64 x86_64 boot) ||
-		{ broken "build-x86_64($CORE)"; return; }
-	initrd=$(stage "initramfs x86_64 ($CORE)" "$H/initramfs.sh" x86_64) ||
-		{ broken "initramfs-x86_64($CORE)"; return; }
+		{ wait "$initramfs_pid" || true; broken "build-x86_64($CORE)"; return; }
+	initramfs_wait x86_64 || { broken "initramfs-x86_64($CORE)"; return; }
+	x86_initrd=$initrd
 	KUNIT_FILTER=$(kunit_filter) spawn "kunit ($CORE)" "$H/kunit.sh" \
 		"$kernel" "$OUT/$CORE/x86_64.config"
 	for r in "${X86_ROWS[@]}"; do
@@ -215,8 +261,13 @@ x86_64() {
 	spawn "iommufd selftests ($CORE)" "$H/boot.sh" iommufd-selftests \
 		"$kernel" "$initrd" intel iommufd hugepages=128 \
 		$([ "$CORE" = stock ] && echo intel_iommu=off)
-	[ "$CORE" = ours ] && wanted debug || return 0
+}
 
+# x86_64_debug: the debug kernel (our core only) and its boots, with the
+# test kernel's initramfs.
+x86_64_debug() {
+	local kernel initrd=$x86_initrd
+	[ -n "$initrd" ] || { broken "debug($CORE)"; return; }
 	kernel=$(stage "build x86_64 debug ($CORE)" build_kernel x86_64-debug x86_64 \
 		boot debug) || { broken "build-x86_64-debug($CORE)"; return; }
 	# The KUnit suites at boot (their KTAP on the console), then the
@@ -224,17 +275,23 @@ x86_64() {
 	# is (ioasid's 2^20 allocations, 2 s on the test kernel) took 159 s on
 	# this kernel, and KUnit gives a case 300 s, which a busy machine
 	# could exceed.  The fuzzer runs in this row only, with a sixth of its
-	# iterations (20,000 took 116 s here).
+	# iterations (20,000 took 116 s here).  Two vCPUs here, for the
+	# KUnit stress suites' threads.
 	KTAP_CONSOLE=1 boot_row debug "$kernel" "$initrd" \
 		"$(row "${DEBUG_ROWS[0]}" "${X86_ROWS[@]}")" \
 		edu,boot,bridge,vfio,fuzz kunit.enable=1 kunit.filter=speed\>slow \
 		kunit.filter_action=skip iommutest.fuzz_iterations=10000
 	# 1,000 of edu's mappings here: each is a request to QEMU's
 	# virtio-iommu (10,000 took 138 s of this row's 416 s); the first
-	# row maps 10,000 under kmemleak.
-	boot_row debug "$kernel" "$initrd" "$(row "${DEBUG_ROWS[1]}" "${X86_ROWS[@]}")" \
+	# row maps 10,000 under kmemleak.  This row and the selftests run
+	# nothing concurrent: one vCPU, which beside other guests spends no
+	# host time spinning on a lock that a descheduled vCPU holds (the
+	# selftests' boot, two at once on two cores: 236 s of CPU with two
+	# vCPUs, 206 s with one).
+	BOOT_SMP=1 boot_row debug "$kernel" "$initrd" \
+		"$(row "${DEBUG_ROWS[1]}" "${X86_ROWS[@]}")" \
 		edu,boot,bridge,vfio iommutest.edu_mappings=1000
-	spawn "debug iommufd selftests ($CORE)" "$H/boot.sh" \
+	BOOT_SMP=1 spawn "debug iommufd selftests ($CORE)" "$H/boot.sh" \
 		debug-iommufd-selftests "$kernel" "$initrd" intel iommufd \
 		hugepages=128
 }
@@ -247,10 +304,10 @@ x86_64() {
 arm64() {
 	local kernel initrd r
 	stage "busybox arm64" "$H/busybox-arm64.sh" || { broken busybox-arm64; return; }
+	initramfs_start arm64
 	kernel=$(stage "build arm64 ($CORE)" build_kernel arm64 arm64 boot) ||
-		{ broken "build-arm64($CORE)"; return; }
-	initrd=$(stage "initramfs arm64 ($CORE)" "$H/initramfs.sh" arm64) ||
-		{ broken "initramfs-arm64($CORE)"; return; }
+		{ wait "$initramfs_pid" || true; broken "build-arm64($CORE)"; return; }
+	initramfs_wait arm64 || { broken "initramfs-arm64($CORE)"; return; }
 	KTAP_CONSOLE=1 boot_row "" "$kernel" "$initrd" "${ARM64_ROWS[0]}" \
 		edu,boot,vfio kunit.enable=1 "kunit.filter=$(kunit_filter | tr -d ' ')"
 	for r in "${ARM64_ROWS[@]:1}"; do
@@ -274,8 +331,14 @@ must "tree ($CORE)" "$H/tree.sh"
 # The series' base repository takes a while to make, once per base
 # version, and needs no CPU that a build would miss much.
 ! wanted series || spawn "series base" "$H/series.sh" --base
+# The kernel series (series/), made from our files and patches (not from
+# the tree), and checkpatch --strict on every patch: early, one core's
+# work beside the first build, not at the end.  The build of every patch
+# is make series-check's, not make check's.
+! wanted series || spawn "checkpatch (series)" "$H/series-checkpatch.sh"
 ! wanted x86_64 || x86_64
 ! wanted arm64 || arm64
+! wanted x86_64 || ! wanted debug || x86_64_debug
 # The static checks read our core, so they run on CORE=ours, before the
 # stock comparison puts the base's core into the tree.
 if [ "$CORE" = ours ] && wanted gates; then
@@ -283,10 +346,6 @@ if [ "$CORE" = ours ] && wanted gates; then
 		try "gate $gate" "$H/gates.sh" "$gate"
 	done
 fi
-# The kernel series (series/), made from our files and patches (not from
-# the tree), and checkpatch --strict on every patch.  The build of every
-# patch is make series-check's, not make check's.
-! wanted series || spawn "checkpatch (series)" "$H/series-checkpatch.sh"
 if [ "$COMPARE" != 0 ] && [ "$CORE" = ours ] && wanted stock; then
 	CORE=stock
 	mkdir -p "$OUT/$CORE"
@@ -298,7 +357,7 @@ fi
 
 settle
 # Once more, so that the series' cover letter quotes this run's results.
-! wanted series || try "series cover letter" "$H/series.sh"
+! wanted series || try "series cover letter" "$H/series.sh" --cover
 
 printf '[time] %-32s %4ds\n' total $(($(date +%s) - t0)) >&2
 if [ ${#failed_stages[@]} -ne 0 ]; then

@@ -11,7 +11,9 @@
 # gives the same series, commit IDs included.
 #
 # series.sh --base only commits the base (make check does that early, in
-# its pool of jobs, while kernels build).
+# its pool of jobs, while kernels build).  series.sh --cover refills only
+# the cover letter of the series already in out/series/ (make check, once
+# its results are in), or makes the whole series if there is none.
 #
 # Fails if a file of ours or a patch of patches/series is in no step or in
 # two, if a patch does not apply, if the last patch does not give exactly
@@ -49,6 +51,12 @@ if [ "$(git --git-dir="$REPO" config --get series.base 2>/dev/null)" != "$versio
 	git --git-dir="$REPO" config series.base "$version"
 fi
 [ "${1:-}" != --base ] || exit 0
+cover=$SERIES_OUT/0000-cover-letter.patch
+if [ "${1:-}" = --cover ] && [ -f "$cover" ]; then
+	python3 "$TOP/harness/series.py" cover "$TOP" "$cover" "$OUT"
+	log "series: cover letter refilled in $cover"
+	exit 0
+fi
 
 # What the overlay changes, to check the series ends with the same tree.
 overlay_stage "$WORK/series/stage" ours
