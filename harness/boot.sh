@@ -56,7 +56,8 @@ rm -f "$console" "$ktap"
 # IOMMU.  Boots run in parallel: the first one makes it under a lock, and
 # the checksum file appears only once it is complete.
 disk() {
-	local img=$OUT/$1.img
+	# The size in the name: a disk of another size is another disk.
+	local img=$OUT/$1-${2}m.img
 	(
 		flock 9
 		if [ ! -s "$img.sha256" ]; then
@@ -142,7 +143,10 @@ qemu+=(-device virtio-serial-pci -chardev "file,id=ktap,path=$ktap"
 cmdline+=" iommutest.ktap=hvc0"
 
 disks=()
-disk root 32
+# 8 MiB: every suite that reads a disk reads all of it through the IOMMU
+# (2,048 pages; the root disk is read two or three times a boot), and
+# the checksum is computed by the emulated CPU.
+disk root 8
 qemu+=(-device virtio-blk-pci,drive=root,serial=root,addr=3)
 # The edu device: vendor 0x1234, device 0x11e8, a DMA engine with a 4 KiB
 # buffer and a 28-bit DMA mask (guest edu suite, tools/iommu/edu-dma.c).
