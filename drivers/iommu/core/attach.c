@@ -36,6 +36,7 @@ static int iommu_dev_attach(struct iommu_domain *domain, struct device *dev)
 static bool __iommu_is_blocking(struct iommu_group *group,
 				struct iommu_domain *domain)
 {
+	lockdep_assert_held(&group->mutex);
 	return domain->type == IOMMU_DOMAIN_BLOCKED ||
 	       domain == group->blocking_domain;
 }
@@ -140,9 +141,10 @@ int __iommu_group_set_domain(struct iommu_group *group,
  */
 void __iommu_group_set_core_domain(struct iommu_group *group)
 {
-	struct iommu_domain *domain = group->owner ? group->blocking_domain :
-						     group->default_domain;
+	struct iommu_domain *domain;
 
+	lockdep_assert_held(&group->mutex);
+	domain = group->owner ? group->blocking_domain : group->default_domain;
 	WARN_ON(__iommu_group_set_domain(group, domain,
 					 IOMMU_ATTACH_MUST_SUCCEED));
 }

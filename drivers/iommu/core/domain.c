@@ -466,8 +466,10 @@ static int __iommu_group_required_type(struct iommu_group *group,
 static int __iommu_group_default_type(struct iommu_group *group, int target)
 {
 	struct device *untrusted = NULL;
-	int type = __iommu_group_required_type(group, &untrusted);
+	int type;
 
+	lockdep_assert_held(&group->mutex);
+	type = __iommu_group_required_type(group, &untrusted);
 	/* Without the DMA API on IOMMUs only identity is usable. */
 	if (!IS_ENABLED(CONFIG_IOMMU_DMA)) {
 		if (WARN_ON(type == IOMMU_DOMAIN_DMA))

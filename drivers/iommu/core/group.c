@@ -50,8 +50,10 @@ struct device *__iommu_group_any_dev(struct iommu_group *group)
  */
 const struct iommu_ops *__iommu_group_ops(struct iommu_group *group)
 {
-	struct device *dev = __iommu_group_any_dev(group);
+	struct device *dev;
 
+	lockdep_assert_held(&group->mutex);
+	dev = __iommu_group_any_dev(group);
 	return dev_has_iommu(dev) ? dev_iommu_ops(dev) : NULL;
 }
 

@@ -96,8 +96,10 @@ static __always_inline int iommu_check_range(struct iommu_domain *domain,
 	return 0;
 }
 
-static size_t __iommu_unmap(struct iommu_domain *domain, unsigned long iova,
-			    size_t size, struct iommu_iotlb_gather *gather)
+/* Unmap, collecting what to flush in @gather; returns how much was unmapped. */
+static size_t iommu_unmap_to_gather(struct iommu_domain *domain,
+				    unsigned long iova, size_t size,
+				    struct iommu_iotlb_gather *gather)
 {
 	const struct iommu_domain_ops *ops = domain->ops;
 	size_t done = 0, pgsize, count, unmapped;
@@ -123,8 +125,8 @@ static size_t __iommu_unmap(struct iommu_domain *domain, unsigned long iova,
 }
 
 /* Map without syncing; on error nothing of the range stays mapped. */
-static int __iommu_map(struct iommu_domain *domain, unsigned long iova,
-		       phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+static int iommu_map_nosync(struct iommu_domain *domain, unsigned long iova,
+			    phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
 {
 	const struct iommu_domain_ops *ops = domain->ops;
 	size_t done = 0, pgsize, count, mapped;
@@ -182,7 +184,7 @@ int iommu_map(struct iommu_domain *domain, unsigned long iova,
 	if (WARN_ON_ONCE(gfp & IOMMU_MAP_BAD_GFP))
 		return -EINVAL;
 
-	ret = __iommu_map(domain, iova, paddr, size, prot, gfp);
+	ret = iommu_map_nosync(domain, iova, paddr, size, prot, gfp);
 	if (ret || !domain->ops->iotlb_sync_map)
 		return ret;
 	ret = domain->ops->iotlb_sync_map(domain, iova, size);
@@ -210,7 +212,7 @@ size_t iommu_unmap(struct iommu_domain *domain, unsigned long iova,
 	size_t unmapped;
 
 	iommu_iotlb_gather_init(&gather);
-	unmapped = __iommu_unmap(domain, iova, size, &gather);
+	unmapped = iommu_unmap_to_gather(domain, iova, size, &gather);
 	iommu_iotlb_sync(domain, &gather);
 	return unmapped;
 }
@@ -229,7 +231,7 @@ EXPORT_SYMBOL_GPL(iommu_unmap);
 size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
 			size_t size, struct iommu_iotlb_gather *iotlb_gather)
 {
-	return __iommu_unmap(domain, iova, size, iotlb_gather);
+	return iommu_unmap_to_gather(domain, iova, size, iotlb_gather);
 }
 EXPORT_SYMBOL_GPL(iommu_unmap_fast);
 
@@ -269,8 +271,8 @@ ssize_t iommu_map_sg(struct iommu_domain *domain, unsigned long iova,
 			continue;
 		}
 		if (run_len) {
-			ret = __iommu_map(domain, iova + mapped, run_start,
-					  run_len, prot, gfp);
+			ret = iommu_map_nosync(domain, iova + mapped, run_start,
+					       run_len, prot, gfp);
 			if (ret)
 				goto err_unmap;
 			mapped += run_len;
@@ -279,8 +281,8 @@ ssize_t iommu_map_sg(struct iommu_domain *domain, unsigned long iova,
 		run_len = s->length;
 	}
 	if (run_len) {
-		ret = __iommu_map(domain, iova + mapped, run_start, run_len,
-				  prot, gfp);
+		ret = iommu_map_nosync(domain, iova + mapped, run_start, run_len,
+				       prot, gfp);
 		if (ret)
 			goto err_unmap;
 		mapped += run_len;
