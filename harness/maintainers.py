@@ -18,6 +18,12 @@ F: and X: patterns match as scripts/get_maintainer.pl matches them: a
 pattern ending in "/" matches everything below it, "*" and "?" are
 wildcards, and otherwise a pattern matches files at its own depth only; a
 pattern naming a directory without the trailing "/" counts as one with it.
+
+scripts/get_maintainer.pl is not used for either job: "step" rewrites
+MAINTAINERS, which it does not do, and "cover" asks whether the lines
+our patch adds cover a file, where get_maintainer.pl answers from the
+whole file: the base's own sections (IOMMU SUBSYSTEM's F: drivers/iommu/
+and include/linux/iommu.h) would make every file of ours look covered.
 """
 import re
 import subprocess
