@@ -67,18 +67,23 @@ spawn() {
 # the job's shell exits.  Only the job whose turn it is looks for a slot,
 # so the turn counter has one writer at a time.
 pool_slot() {
-	local ticket=$1 i fd
+	local ticket=$1 i fd next
 	while :; do
-		if [ "$(cat "$JOBS_DIR/next")" = "$ticket" ]; then
-			for ((i = 0; i < BOOT_JOBS; i++)); do
-				exec {fd}>"$JOBS_DIR/slot.$i"
-				if flock -n "$fd"; then
-					echo $((ticket + 1)) >"$JOBS_DIR/next"
-					return
-				fi
-				exec {fd}>&-
-			done
+		read -r next <"$JOBS_DIR/next" || next=0
+		if [ "$next" != "$ticket" ]; then
+			# Not yet its turn: look again less often (forty jobs may
+			# be queued, each look forks a sleep).
+			sleep 2
+			continue
 		fi
+		for ((i = 0; i < BOOT_JOBS; i++)); do
+			exec {fd}>"$JOBS_DIR/slot.$i"
+			if flock -n "$fd"; then
+				echo $((ticket + 1)) >"$JOBS_DIR/next"
+				return
+			fi
+			exec {fd}>&-
+		done
 		sleep 0.5
 	done
 }
