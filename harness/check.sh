@@ -69,6 +69,9 @@ spawn() {
 pool_slot() {
 	local ticket=$1 i fd next
 	while :; do
+		# $$ is make check's shell: a job queued when it was killed
+		# must not run later on its own.
+		kill -0 $$ 2>/dev/null || exit 1
 		read -r next <"$JOBS_DIR/next" || next=0
 		if [ "$next" != "$ticket" ]; then
 			# Not yet its turn: look again less often (forty jobs may
