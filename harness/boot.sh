@@ -49,7 +49,7 @@ dir=$OUT/$CORE
 mkdir -p "$dir"
 console=$dir/$name.console ktap=$dir/$name.ktap qlog=$dir/$name.qemu.log
 timeout_s=${BOOT_TIMEOUT:-1200}
-rm -f "$console" "$ktap"
+rm -f "$console" "$ktap" "$dir/$name".hung.*
 
 # disk NAME MIB: a disk of random data, made once per out/ directory, and
 # its checksum, which the guest compares with what it reads through the
@@ -169,13 +169,28 @@ qemu+=(${BOOT_QEMU_ARGS:-})
 qemu+=(-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
 
 log "boot $name: $iommu, suites $suites, ${*:-no extra args}"
-rc=0
-timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>"$qlog" || rc=$?
-touch "$console" "$ktap"
-if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-	log "boot $name: timed out after ${timeout_s}s"
-	echo "$name: guest timed out after ${timeout_s}s" >>"$ktap"
-fi
+# A guest that hangs boots once more, and only once.  Seen once in a cold
+# make check, on a test kernel's row: vCPU 1 idle (HLT) while its timer
+# wakeup never came ("rcu_sched kthread timer wakeup didn't happen for
+# 75001 jiffies ... Possible timer handling issue on cpu=1"): QEMU's TCG
+# lost a halted vCPU's wakeup, with the host's two cores loaded.  The hung
+# boot's files are kept beside the second's (NAME.hung.*), and the log
+# says so; a kernel that hangs hangs again, and fails.
+for attempt in 1 2; do
+	rc=0
+	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>"$qlog" || rc=$?
+	touch "$console" "$ktap"
+	[ $rc -eq 124 ] || [ $rc -eq 137 ] || break
+	log "boot $name: timed out after ${timeout_s}s (attempt $attempt)"
+	if [ $attempt -eq 1 ]; then
+		mv "$console" "$dir/$name.hung.console"
+		mv "$ktap" "$dir/$name.hung.ktap"
+		mv "$qlog" "$dir/$name.hung.qemu.log"
+		log "boot $name: booting once more; the hung boot's files are $dir/$name.hung.*"
+		continue
+	fi
+	echo "$name: guest timed out after ${timeout_s}s, twice" >>"$ktap"
+done
 
 ok=0
 ktap_args=(--label "$name($CORE)" --console "$console")
