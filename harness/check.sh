@@ -6,9 +6,10 @@
 # "N passed, N failed, N skipped".
 #
 # Kernel builds run one after the other in this script (two cores: each
-# build uses both), in the order that leaves the least work after the last
-# one: the x86_64 test kernel, arm64, then the debug kernel, whose long
-# boots then run beside the static checks and the stock core's builds.
+# build uses both): the x86_64 test kernel, arm64, then the debug kernel,
+# whose long boots run beside the static checks and the stock core's
+# builds.  The machine is busy all along (a cold run used 1.93 of the 2
+# cores on average), so the order moves work around more than it saves.
 # Each boot is a job of a pool that runs BOOT_JOBS guests at once
 # (default: one more than the cores), beside the builds: a guest keeps at
 # most one core busy (a debug kernel's all the time, a test kernel's under
@@ -292,8 +293,7 @@ x86_64_debug() {
 	# 1,000 of edu's mappings here: each is a request to QEMU's
 	# virtio-iommu (10,000 took 138 s of this row's 416 s); the first
 	# row maps 10,000 under kmemleak.  This row and the selftests run
-	# nothing concurrent: one vCPU, which beside other guests spends no
-	# host time spinning on a lock that a descheduled vCPU holds (the
+	# nothing concurrent, and one vCPU costs the host less CPU (the
 	# selftests' boot, two at once on two cores: 236 s of CPU with two
 	# vCPUs, 206 s with one).
 	BOOT_SMP=1 boot_row debug "$kernel" "$initrd" \

@@ -71,7 +71,7 @@ tracker=$(git --git-dir="$REPO" log --format='%h %s%n%b' base..series |
 rm -rf "$SERIES_OUT"
 git --git-dir="$REPO" format-patch -q --cover-letter --no-signature \
 	-o "$SERIES_OUT" base..series
-python3 "$TOP/harness/series.py" cover "$TOP" "$SERIES_OUT"/0000-cover-letter.patch "$OUT"
+python3 "$TOP/harness/series.py" cover "$TOP" "$cover" "$OUT"
 
 log "series: $(git --git-dir="$REPO" rev-list --count base..series) patches and a cover letter in $SERIES_OUT"
 git --git-dir="$REPO" log --reverse --format='  %s' base..series >&2
