@@ -42,9 +42,9 @@ export HARNESS_T0=$t0
 wanted() { case " $STAGES " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # must NAME CMD...: a stage whose failure stops the run (set-up).
-must() { stage "$@" || { tally; die "stage $1 failed"; }; }
+must() { (stage "$@") || { tally; die "stage $1 failed"; }; }
 # try NAME CMD...: a test stage; its failure is recorded and the run goes on.
-try() { stage "$@" || failed_stages+=("$1"); }
+try() { (stage "$@") || failed_stages+=("$1"); }
 # broken NAME: a build the later stages needed failed.
 broken() { failed_stages+=("$1"); echo "$1 0 1 0" >>"$RESULTS_FILE"; }
 
@@ -286,20 +286,18 @@ x86_64_debug() {
 	# could exceed.  The fuzzer runs in this row only, with a sixth of its
 	# iterations (20,000 took 116 s here).  Two vCPUs here, for the
 	# KUnit stress suites' threads.
-	KTAP_CONSOLE=1 boot_row debug "$kernel" "$initrd" \
+	BOOT_SMP=2 KTAP_CONSOLE=1 boot_row debug "$kernel" "$initrd" \
 		"$(row "${DEBUG_ROWS[0]}" "${X86_ROWS[@]}")" \
 		edu,boot,bridge,vfio,fuzz kunit.enable=1 kunit.filter=speed\>slow \
 		kunit.filter_action=skip iommutest.fuzz_iterations=10000
 	# 1,000 of edu's mappings here: each is a request to QEMU's
 	# virtio-iommu (10,000 took 138 s of this row's 416 s); the first
-	# row maps 10,000 under kmemleak.  This row and the selftests run
-	# nothing concurrent, and one vCPU costs the host less CPU (the
-	# selftests' boot, two at once on two cores: 236 s of CPU with two
-	# vCPUs, 206 s with one).
-	BOOT_SMP=1 boot_row debug "$kernel" "$initrd" \
+	# row maps 10,000 under kmemleak.  One vCPU, as every boot that runs
+	# nothing concurrent (harness/boot.sh).
+	boot_row debug "$kernel" "$initrd" \
 		"$(row "${DEBUG_ROWS[1]}" "${X86_ROWS[@]}")" \
 		edu,boot,bridge,vfio iommutest.edu_mappings=1000
-	BOOT_SMP=1 spawn "debug iommufd selftests ($CORE)" "$H/boot.sh" \
+	spawn "debug iommufd selftests ($CORE)" "$H/boot.sh" \
 		debug-iommufd-selftests "$kernel" "$initrd" intel iommufd \
 		hugepages=128
 }
@@ -316,7 +314,7 @@ arm64() {
 	kernel=$(stage "build arm64 ($CORE)" build_kernel arm64 arm64 boot) ||
 		{ wait "$initramfs_pid" || true; broken "build-arm64($CORE)"; return; }
 	initramfs_wait arm64 || { broken "initramfs-arm64($CORE)"; return; }
-	KTAP_CONSOLE=1 boot_row "" "$kernel" "$initrd" "${ARM64_ROWS[0]}" \
+	BOOT_SMP=2 KTAP_CONSOLE=1 boot_row "" "$kernel" "$initrd" "${ARM64_ROWS[0]}" \
 		edu,boot,vfio kunit.enable=1 "kunit.filter=$(kunit_filter | tr -d ' ')"
 	for r in "${ARM64_ROWS[@]:1}"; do
 		row_wanted "${r%% *}" || continue

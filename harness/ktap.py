@@ -155,7 +155,13 @@ def main():
     ap.add_argument('--console-ktap', action='store_true',
                     help='also judge the KTAP printed on the console')
     ap.add_argument('--label', default='tests')
+    ap.add_argument('--splats-only', action='store_true',
+                    help='only look for kernel splats in KTAP (a console '
+                    'log): exit 1 if there is one')
     args = ap.parse_args()
+    if args.splats_only:
+        with open(args.ktap, errors='replace') as f:
+            return 1 if splats(f.readlines()) else 0
 
     with open(args.ktap, errors='replace') as f:
         ktap_lines = f.readlines()

@@ -36,6 +36,13 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-20G}
 # Paths below the checkout hash as relative ones: work trees and fresh
 # clones elsewhere share cached objects.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP}
+# Depend mode: on a miss ccache hashes the headers the compiler's -MD list
+# names instead of running the preprocessor first, and a miss costs one
+# compiler run, not two (kbuild passes -Wp,-MMD to every compile).
+# Measured on kernel/, mm/ and block/ of the x86_64 test kernel, empty
+# cache, 2 cores: 325 s of CPU in ccache's default mode, 251 s in depend
+# mode, 277 s without ccache; a warm rebuild 34 s in both modes.
+export CCACHE_DEPEND=${CCACHE_DEPEND:-1}
 export KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 2026"
 export KBUILD_BUILD_USER=iommu
 export KBUILD_BUILD_HOST=harness
@@ -44,17 +51,35 @@ log() { printf '[harness] %s\n' "$*" >&2; }
 die() { printf '[harness] error: %s\n' "$*" >&2; exit 1; }
 
 # stage NAME CMD...: run CMD and print how long it took, on success or not,
-# and when it ended, in seconds since HARNESS_T0 (set by check.sh).
+# the CPU time its processes used (user and system, of every core), and
+# when it ended, in seconds since HARNESS_T0 (set by check.sh).  The CPU
+# time is that of the processes the shell waited for meanwhile: a stage in
+# make check's own shell, which reaps the pool's jobs too, runs in a
+# subshell (check.sh's must and try).
 stage() {
-	local name=$1 start end rc=0
+	local name=$1 start end rc=0 cpu0
 	shift
 	start=$(date +%s)
+	children_cpu
+	cpu0=$cpu
 	"$@" || rc=$?
 	end=$(date +%s)
-	printf '[time] %-32s %4ds%s%s\n' "$name" $((end - start)) \
+	children_cpu
+	printf '[time] %-32s %4ds, %5ds CPU%s%s\n' "$name" $((end - start)) \
+		$(((cpu - cpu0) / CPU_HZ)) \
 		"$([ $rc -eq 0 ] || echo " (failed, rc=$rc)")" \
 		"${HARNESS_T0:+, ended at +$((end - HARNESS_T0))s}" >&2
 	return $rc
+}
+
+# children_cpu: sets cpu to the CPU time, in clock ticks, of this shell's
+# children it has waited for (cutime and cstime of proc(5)), without a
+# fork.
+CPU_HZ=$(getconf CLK_TCK)
+children_cpu() {
+	local -a st
+	read -ra st <"/proc/$BASHPID/stat"
+	cpu=$((st[15] + st[16]))
 }
 
 # build_lock: one kernel build at a time on this machine (two cores),
