@@ -82,7 +82,25 @@ t_wait=$(date +%s)
 [ "${BUILD_LOCK_HELD:-0}" = 1 ] || build_lock
 t_build=$(date +%s)
 log "kernel: building $name for CORE=$CORE in $bdir"
-kmake -j"$JOBS" "$target" >"$bdir/build.log" 2>&1 || {
+
+# One build directory serves both cores (the base's core is an
+# incremental build).  Kconfig touches include/config/SYMBOL when a
+# symbol's value changes, which rebuilds every object that tested it, but
+# not when the symbol left the tree with our core's Kconfig: an object
+# that tested CONFIG_IOMMU_GROUP_CORE would stay as our core's build made
+# it.  Touch what was set before and no longer is.
+set_symbols() {
+	sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/\1/p' "$bdir/include/config/auto.conf" 2>/dev/null | sort
+}
+was_set=$(set_symbols)
+kmake syncconfig >"$bdir/build.log" 2>&1 || {
+	tail -20 "$bdir/build.log" >&2
+	die "kernel build $name: syncconfig failed, see $bdir/build.log"
+}
+comm -23 <(echo "$was_set") <(set_symbols) | while read -r sym; do
+	[ -z "$sym" ] || touch "$bdir/include/config/$sym"
+done
+kmake -j"$JOBS" "$target" >>"$bdir/build.log" 2>&1 || {
 	grep -E 'error|Error' "$bdir/build.log" | head -40 >&2
 	die "kernel build $name failed, see $bdir/build.log"
 }
