@@ -21,15 +21,25 @@ import subprocess
 import sys
 
 EXPORT = re.compile(r'^\s*EXPORT_SYMBOL\w*\(\s*(\w+)', re.M)
+KUNIT_EXPORT = re.compile(r'^\s*EXPORT_SYMBOL_IF_KUNIT\(\s*(\w+)', re.M)
 FUNCTION = re.compile(r'^\.\. c:function:: (.*?)\s*$')
 
 
-def documented(tree, path):
+def documented(tree, path, kunit_exports):
     """Map each function name kernel-doc documents among the exports of
-    @path to (prototype, the set of its section headings)."""
-    out = subprocess.run([f'{tree}/scripts/kernel-doc', '-rst', '-export',
-                          path], cwd=tree, capture_output=True, text=True,
-                         check=True).stdout
+    @path to (prototype, the set of its section headings).  kernel-doc's
+    -export knows EXPORT_SYMBOL*() but not EXPORT_SYMBOL_IF_KUNIT(): those
+    (@kunit_exports) are asked for by name."""
+    by_name = []
+    for name in kunit_exports:
+        by_name += ['-function', name]
+    out = ''
+    for sel in (['-export'], by_name):
+        if sel:
+            out += subprocess.run([f'{tree}/scripts/kernel-doc', '-rst'] +
+                                  sel + [path], cwd=tree,
+                                  capture_output=True, text=True,
+                                  check=True).stdout
     docs, cur = {}, None
     for line in out.splitlines():
         m = FUNCTION.match(line)
@@ -61,7 +71,7 @@ def main():
         exports = EXPORT.findall(src)
         if not exports:
             continue
-        docs = documented(tree, path)
+        docs = documented(tree, path, KUNIT_EXPORT.findall(src))
         for name in exports:
             if not is_function(src, name):
                 continue
