@@ -18,12 +18,14 @@
  */
 #define pr_fmt(fmt) "iommu: " fmt
 
+#include <kunit/visibility.h>
 #include <linux/capability.h>
 #include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
 #include "../dma-iommu.h"
+#include "../iommu-group-state.h"
 #include "core.h"
 
 #define to_iommu_group(k) container_of(k, struct iommu_group, kobj)
@@ -119,10 +121,23 @@ static int __iommu_group_change_type(struct iommu_group *group, int type)
 	return 0;
 }
 
-static ssize_t type_store(struct kobject *kobj, struct kobj_attribute *attr,
-			  const char *buf, size_t count)
+/**
+ * iommu_group_store_type() - Write a group's "type" attribute
+ * @group: the group
+ * @buf: what the writer wrote: "identity", "DMA", "DMA-FQ" or "auto"
+ * @count: its length
+ *
+ * The sysfs store, and a test seam for KUnit, which has no sysfs to write.
+ *
+ * Context: Process context. Takes the group's mutex.
+ * Return: @count; -EACCES without CAP_SYS_ADMIN and CAP_SYS_RAWIO;
+ * -EINVAL for an unknown type or a group with no default domain; -EPERM
+ * while the group is in use; another errno if the new default domain
+ * could not be set up, with the old one kept.
+ */
+VISIBLE_IF_KUNIT ssize_t iommu_group_store_type(struct iommu_group *group,
+						const char *buf, size_t count)
 {
-	struct iommu_group *group = to_iommu_group(kobj);
 	int type, ret;
 
 	if (!capable(CAP_SYS_ADMIN) || !capable(CAP_SYS_RAWIO))
@@ -137,6 +152,13 @@ static ssize_t type_store(struct kobject *kobj, struct kobj_attribute *attr,
 		ret = __iommu_group_change_type(group, type);
 	}
 	return ret ?: count;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_group_store_type);
+
+static ssize_t type_store(struct kobject *kobj, struct kobj_attribute *attr,
+			  const char *buf, size_t count)
+{
+	return iommu_group_store_type(to_iommu_group(kobj), buf, count);
 }
 
 static ssize_t dma_owner_show(struct kobject *kobj,

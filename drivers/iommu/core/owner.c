@@ -39,49 +39,129 @@
  * domain by a driver that manages DMA itself; a driver using the DMA API
  * there would reach memory through that domain, not through its own.
  */
+#include <kunit/visibility.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 
+#include "../iommu-group-state.h"
 #include "core.h"
 
-/* Why a claim or a kernel DMA use was refused, said once per refusal. */
-static void __iommu_group_report_busy(struct iommu_group *group,
-				      struct device *dev, const char *what)
+/*
+ * Why @group refuses a new owner, and through which member (*@who, for a
+ * driver or a kernel DMA user): the first reason that applies, in the order
+ * of enum iommu_group_busy.  A group that kernel drivers use, with none of
+ * them to be named, is counted as DMA API users.
+ */
+static enum iommu_group_busy __iommu_group_busy(struct iommu_group *group,
+						struct device **who)
 {
 	struct group_device *gdev;
-	struct device_driver *drv;
 
 	lockdep_assert_held(&group->mutex);
-	if (group->owner) {
-		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d is owned by user space (%s[%d])\n",
-				       what, group->id, group->owner_comm,
-				       pid_nr(group->owner_pid));
-		return;
-	}
+	*who = NULL;
+	if (group->owner)
+		return IOMMU_GROUP_BUSY_OWNER;
 	for_each_group_device(group, gdev) {
 		if (!gdev->dma_api_users)
 			continue;
+		*who = gdev->dev;
 		/* The driver core binds it under the device lock we lack. */
-		drv = READ_ONCE(gdev->dev->driver);
-		if (drv)
-			dev_notice_ratelimited(dev, "%s refused: IOMMU group %d: %s is bound to driver %s\n",
-					       what, group->id, dev_name(gdev->dev),
-					       drv->name);
-		else
-			dev_notice_ratelimited(dev, "%s refused: IOMMU group %d: %s uses the kernel DMA API\n",
-					       what, group->id, dev_name(gdev->dev));
-		return;
+		return READ_ONCE(gdev->dev->driver) ? IOMMU_GROUP_BUSY_DRIVER :
+						      IOMMU_GROUP_BUSY_DMA_API;
 	}
 	if (!xa_empty(&group->pasid_array))
+		return IOMMU_GROUP_BUSY_PASID;
+	if (group->domain != group->default_domain)
+		return IOMMU_GROUP_BUSY_DOMAIN;
+	return group->owner_cnt ? IOMMU_GROUP_BUSY_DMA_API : IOMMU_GROUP_FREE;
+}
+
+/* Say why @dev's claim (@what) or kernel DMA use was refused. */
+static void __iommu_group_report_busy(struct iommu_group *group,
+				      struct device *dev, const char *what)
+{
+	struct device_driver *drv;
+	struct device *who;
+
+	switch (__iommu_group_busy(group, &who)) {
+	case IOMMU_GROUP_BUSY_OWNER:
+		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d is owned by user space (%s[%d])\n",
+				       what, group->id, group->owner_comm,
+				       pid_nr(group->owner_pid));
+		break;
+	case IOMMU_GROUP_BUSY_DRIVER:
+		drv = READ_ONCE(who->driver);
+		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d: %s is bound to driver %s\n",
+				       what, group->id, dev_name(who),
+				       drv ? drv->name : "(unbound meanwhile)");
+		break;
+	case IOMMU_GROUP_BUSY_DMA_API:
+		if (who)
+			dev_notice_ratelimited(dev, "%s refused: IOMMU group %d: %s uses the kernel DMA API\n",
+					       what, group->id, dev_name(who));
+		else
+			dev_notice_ratelimited(dev, "%s refused: IOMMU group %d has %u kernel DMA users\n",
+					       what, group->id, group->owner_cnt);
+		break;
+	case IOMMU_GROUP_BUSY_PASID:
 		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d has PASIDs attached\n",
 				       what, group->id);
-	else if (group->domain != group->default_domain)
+		break;
+	case IOMMU_GROUP_BUSY_DOMAIN:
 		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d is attached to a driver's own domain\n",
 				       what, group->id);
-	else
-		dev_notice_ratelimited(dev, "%s refused: IOMMU group %d has %u kernel DMA users\n",
-				       what, group->id, group->owner_cnt);
+		break;
+	case IOMMU_GROUP_FREE:
+		WARN_ON_ONCE(1);
+		break;
+	}
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * iommu_group_get_state() - A group's state, and its members checked in it
+ * @group: the group
+ * @state: filled in, all at one moment
+ * @check_member: if not NULL, called for each member with @state, at that
+ *	same moment
+ *
+ * A test seam, built with KUnit only: the public API does not show
+ * owner_cnt, the owner or the core's own domains, and the suites must not
+ * read the group itself.
+ * @check_member lets a suite hold the state still while it compares each
+ * member with it, as the driver sees the member.
+ *
+ * Context: Process context. Takes the group's mutex, and calls
+ * @check_member under it.
+ * Return: how many members @check_member returned false for; 0 without it.
+ */
+int iommu_group_get_state(struct iommu_group *group,
+			  struct iommu_group_state *state,
+			  bool (*check_member)(struct device *dev,
+					       const struct iommu_group_state *state))
+{
+	struct group_device *gdev;
+	struct device *who;
+	int refused = 0;
+
+	guard(mutex)(&group->mutex);
+	*state = (struct iommu_group_state) {
+		.owner_cnt = group->owner_cnt,
+		.owner = group->owner,
+		.domain = group->domain,
+		.default_domain = group->default_domain,
+		.blocking_domain = group->blocking_domain,
+		.has_pasids = !xa_empty(&group->pasid_array),
+		.nr_devices = group->nr_devices,
+		.busy = __iommu_group_busy(group, &who),
+	};
+	if (check_member)
+		for_each_group_device(group, gdev)
+			refused += !check_member(gdev->dev, state);
+	return refused;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_group_get_state);
+#endif
 
 /**
  * iommu_device_use_dma_api() - A driver is about to use the kernel DMA API

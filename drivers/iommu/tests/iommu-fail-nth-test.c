@@ -261,20 +261,12 @@ static void unuse_dma_api(struct fail_ctx *c)
 	iommu_device_unuse_default_domain(c->a);
 }
 
-#ifdef CONFIG_IOMMU_GROUP_CORE
 static int store_type(struct fail_ctx *c, const char *type)
 {
 	ssize_t ret = iommu_mock_store_group_type(c->a, type);
 
 	return ret < 0 ? ret : 0;
 }
-#else
-static int store_type(struct fail_ctx *c, const char *type)
-{
-	kunit_skip(c->test, "reaching a group's sysfs attribute needs our core's private header");
-	return 0;
-}
-#endif
 
 static void prep_identity_default(struct fail_ctx *c)
 {

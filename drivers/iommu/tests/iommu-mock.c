@@ -18,10 +18,8 @@
 #include <linux/slab.h>
 #include <kunit/resource.h>
 
+#include "../iommu-group-state.h"
 #include "iommu-mock.h"
-#ifdef CONFIG_IOMMU_GROUP_CORE
-#include "../core/core.h"
-#endif
 
 /* All live mocks, so probe_device() can find its instance by fwnode. */
 static LIST_HEAD(iommu_mocks);
@@ -246,6 +244,7 @@ static struct iommu_device *mock_probe_device(struct device *dev)
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
 	mdev->mock = mock;
+	mdev->group_mock = cfg->group_of ?: mock;
 	mdev->group_id = cfg->group_id;
 	mdev->def_domain_type = cfg->def_domain_type;
 	dev_iommu_priv_set(dev, mdev);
@@ -271,7 +270,7 @@ static void mock_group_release(void *slot)
 static struct iommu_group *mock_device_group(struct device *dev)
 {
 	struct iommu_mock_dev *mdev = iommu_mock_dev(dev);
-	struct iommu_group **slot = &mdev->mock->groups[mdev->group_id];
+	struct iommu_group **slot = &mdev->group_mock->groups[mdev->group_id];
 	struct iommu_group *group;
 
 	guard(mutex)(&iommu_mocks_lock);
@@ -548,24 +547,18 @@ int iommu_mock_allow_probe(struct iommu_mock *mock, struct device *dev)
 	return mock_fwspec_init(mock, dev, cfg->group_id);
 }
 
-#ifdef CONFIG_IOMMU_GROUP_CORE
 /**
  * iommu_mock_store_group_type() - Write a group's sysfs "type" as root would
  * @dev: a device of the group
  * @val: what to write, e.g. "identity" or "DMA"
  *
+ * Through the core's test seam: KUnit has no sysfs to write.
+ *
  * Context: Process context; takes the group's mutex.
- * Return: the attribute store's return: strlen(@val) or a negative errno.
+ * Return: the attribute store's return: strlen(@val) or a negative errno;
+ * -EOPNOTSUPP from a core without the seam.
  */
 ssize_t iommu_mock_store_group_type(struct device *dev, const char *val)
 {
-	struct iommu_group *group = dev->iommu_group;
-	struct attribute **attr;
-
-	for (attr = iommu_group_attr_groups[0]->attrs; *attr; attr++)
-		if (!strcmp((*attr)->name, "type"))
-			return group->kobj.ktype->sysfs_ops->store(&group->kobj,
-					*attr, val, strlen(val));
-	return -ENOENT;
+	return iommu_group_store_type(dev->iommu_group, val, strlen(val));
 }
-#endif

@@ -39,6 +39,7 @@ struct iommu_mock {
 /* Per-device driver state, reached with dev_iommu_priv_get(). */
 struct iommu_mock_dev {
 	struct iommu_mock *mock;
+	struct iommu_mock *group_mock;		/* whose group it joins */
 	unsigned int group_id;
 	int def_domain_type;
 	/* errno returned by the next attach to this device, then cleared */
@@ -55,6 +56,11 @@ struct iommu_mock_dev_cfg {
 	int def_domain_type;	/* def_domain_type()'s answer, 0: no say */
 	unsigned int pasid_bits;	/* "pasid-num-bits" property, 0: none */
 	bool refuse_probe;	/* probe_device() says -ENODEV until allowed */
+	/*
+	 * Join group @group_id of this other mock, a driver of its own,
+	 * as a driver that groups devices wrongly would (NULL: our own).
+	 */
+	struct iommu_mock *group_of;
 };
 
 struct iommu_mock_domain {
@@ -91,9 +97,7 @@ struct device *iommu_mock_add_device_cfg(struct kunit *test,
 					 const struct iommu_mock_dev_cfg *cfg);
 void iommu_mock_remove_device(struct kunit *test, struct device *dev);
 int iommu_mock_allow_probe(struct iommu_mock *mock, struct device *dev);
-#ifdef CONFIG_IOMMU_GROUP_CORE
 ssize_t iommu_mock_store_group_type(struct device *dev, const char *val);
-#endif
 struct iommu_domain *iommu_mock_paging_domain(struct kunit *test,
 					      struct device *dev);
 

@@ -19,18 +19,18 @@
  * (at most STRESS_MAX_OPS times), so a slow machine makes the case longer,
  * not smaller.
  *
- * The invariants read the group through our core's private header; on
- * another core the case skips.
+ * The invariants read the group through the core's test seam
+ * (iommu-group-state.h), which the base's core lacks: the harness does not
+ * run this suite there.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/iommu.h>
 #include <linux/kthread.h>
 
+#include "../iommu-group-state.h"
+#include "../iommu-priv.h"
 #include "iommu-mock.h"
-
-#ifdef CONFIG_IOMMU_GROUP_CORE
-#include "../core/core.h"
 
 #define STRESS_PROBES	400	/* per probe-remove thread: the pace */
 #define STRESS_MIN_OPS	100
@@ -63,27 +63,31 @@ struct stress_thread {
 	struct completion done;
 };
 
+/* Each member is attached, as the driver sees it, to the group's domain. */
+static bool member_consistent(struct device *dev,
+			      const struct iommu_group_state *state)
+{
+	return iommu_mock_dev(dev)->attached == state->domain;
+}
+
+/* The design's invariants, all read at one moment. */
 static bool group_consistent(struct iommu_group *group)
 {
-	struct group_device *gdev;
-	bool ok = true;
+	struct iommu_group_state state;
 
-	lockdep_assert_held(&group->mutex);
-	for_each_group_device(group, gdev)
-		ok &= iommu_mock_dev(gdev->dev)->attached == group->domain;
-	if (group->owner_cnt && group->owner)
-		ok &= group->domain != group->default_domain;
-	if (group->owner_cnt && !group->owner)
-		ok &= group->domain == group->default_domain;
-	return ok;
+	if (iommu_group_get_state(group, &state, member_consistent))
+		return false;
+	if (state.owner_cnt && state.owner)
+		return state.domain != state.default_domain;
+	if (state.owner_cnt)
+		return state.domain == state.default_domain;
+	return true;
 }
 
 static void stress_check(struct stress_ctx *ctx, struct iommu_group *group)
 {
-	mutex_lock(&group->mutex);
 	if (!group_consistent(group))
 		atomic_inc(&ctx->broken);
-	mutex_unlock(&group->mutex);
 }
 
 /* Devices come and go in the group the claimer claims and releases. */
@@ -232,14 +236,14 @@ static void stress_fixture(struct kunit *test, struct stress_ctx *ctx)
 
 static void stress_expect_settled(struct kunit *test, struct device *dev)
 {
-	struct iommu_group *group = dev->iommu_group;
+	struct iommu_group_state state;
 
-	mutex_lock(&group->mutex);
-	KUNIT_EXPECT_TRUE(test, group_consistent(group));
-	KUNIT_EXPECT_EQ(test, group->owner_cnt, 0);
-	KUNIT_EXPECT_PTR_EQ(test, group->domain, group->default_domain);
-	KUNIT_EXPECT_TRUE(test, xa_empty(&group->pasid_array));
-	mutex_unlock(&group->mutex);
+	KUNIT_ASSERT_EQ_MSG(test, 0, iommu_group_get_state(dev->iommu_group, &state,
+							   member_consistent),
+			    "members off the group's domain, or no group state seam");
+	KUNIT_EXPECT_EQ(test, state.owner_cnt, 0);
+	KUNIT_EXPECT_PTR_EQ(test, state.domain, state.default_domain);
+	KUNIT_EXPECT_FALSE(test, state.has_pasids);
 	KUNIT_EXPECT_EQ(test, iommu_mock_dev(dev)->nr_pasids, 0);
 }
 
@@ -296,20 +300,6 @@ static struct kunit_case iommu_stress_cases[] = {
 	{}
 };
 
-#else /* !CONFIG_IOMMU_GROUP_CORE */
-
-static void needs_our_core(struct kunit *test)
-{
-	kunit_skip(test, "the invariants read groups through our core's private header");
-}
-
-static struct kunit_case iommu_stress_cases[] = {
-	KUNIT_CASE(needs_our_core),
-	{}
-};
-
-#endif
-
 static struct kunit_suite iommu_stress_suite = {
 	.name = "iommu-stress",
 	.test_cases = iommu_stress_cases,
@@ -319,3 +309,4 @@ kunit_test_suite(iommu_stress_suite);
 
 MODULE_DESCRIPTION("Concurrency stress KUnit suite for the IOMMU core");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
