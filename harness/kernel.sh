@@ -90,7 +90,8 @@ log "kernel: building $name for CORE=$CORE in $bdir"
 # that tested CONFIG_IOMMU_GROUP_CORE would stay as our core's build made
 # it.  Touch what was set before and no longer is.
 set_symbols() {
-	sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/\1/p' "$bdir/include/config/auto.conf" 2>/dev/null | sort
+	[ ! -f "$bdir/include/config/auto.conf" ] ||
+		sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/\1/p' "$bdir/include/config/auto.conf" | sort
 }
 was_set=$(set_symbols)
 kmake syncconfig >"$bdir/build.log" 2>&1 || {
