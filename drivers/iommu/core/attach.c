@@ -340,3 +340,18 @@ int iommu_deferred_attach(struct device *dev, struct iommu_domain *domain)
 		return iommu_dev_attach(domain, dev);
 	return 0;
 }
+
+/**
+ * iommu_get_domain_for_dev() - The domain a device is attached to now
+ * @dev: a device whose driver is bound, so it stays probed
+ *
+ * Context: Any context.
+ * Return: the domain, or NULL if @dev is in no group.
+ */
+struct iommu_domain *iommu_get_domain_for_dev(struct device *dev)
+{
+	struct iommu_group *group = dev->iommu_group;
+
+	return group ? group->domain : NULL;
+}
+EXPORT_SYMBOL_GPL(iommu_get_domain_for_dev);

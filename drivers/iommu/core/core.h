@@ -2,17 +2,24 @@
 /*
  * Private interface of the group-centric IOMMU core.
  *
- * The core is split by concern, one file each:
- *   probe.c     IOMMU instances, the bus hooks, device probe and release
- *   group.c     groups: lifetime, membership, iteration, driver data
- *   group-sysfs.c  /sys/kernel/iommu_groups/N and its attributes
- *   grouping.c  the *_device_group() helpers (PCI aliases and ACS)
- *   domain.c    domain allocation through device ops, default domain policy
- *   attach.c    moving a group between domains, with rollback
+ * The core is split by concern, one file each, listed from the entry
+ * points down; a file calls only files below it:
+ *   probe.c     the bus hooks and instance registration: device probe and
+ *               release
  *   owner.c     DMA ownership: kernel DMA API users versus one user owner
- *   map.c       map/unmap/map_sg/iova_to_phys
  *   pasid.c     PASID attachment, attach handles, global PASIDs
+ *   default-domain.c  each group's default domain: its type, the switch
+ *   attach.c    moving a group between domains, with rollback
+ *   group-sysfs.c  /sys/kernel/iommu_groups/N and its attributes
+ *   group.c     groups: lifetime, membership, iteration, driver data
+ *   grouping.c  the *_device_group() helpers (PCI aliases and ACS)
  *   resv.c      reserved regions and their direct mappings
+ *   map.c       map/unmap/map_sg/iova_to_phys
+ *   domain.c    domain allocation through device ops, freeing, settings
+ *   fault.c     reporting translation faults to a domain's user
+ *   policy.c    the boot's default domain type and strictness
+ *   caps.c      a device's IOMMU capabilities and features
+ *   instance.c  the registry of IOMMU instances, lookup for a device
  *   fwspec.c    firmware description of a device's IOMMU and IDs
  */
 
@@ -143,25 +150,26 @@ struct group_device *__iommu_group_add_member(struct iommu_group *group,
 					      struct device *dev);
 void __iommu_group_del_member(struct iommu_group *group,
 			      struct group_device *gdev);
-void iommu_group_leave(struct device *dev);
+bool __iommu_group_remove_member(struct iommu_group *group,
+				 struct device *dev);
 struct group_device *__iommu_group_find_member(struct iommu_group *group,
 					       struct device *dev);
 
 /* group-sysfs.c */
 extern const struct attribute_group *iommu_group_attr_groups[];
-int iommu_group_sysfs_add_member(struct iommu_group *group,
-				 struct group_device *gdev);
-void iommu_group_sysfs_del_member(struct iommu_group *group,
-				  struct group_device *gdev);
-int iommu_group_sysfs_name_changed(struct iommu_group *group);
+
+/* default-domain.c */
+int __iommu_group_setup_default_domain(struct iommu_group *group,
+				       int target_type);
+void __iommu_group_free_domains(struct iommu_group *group);
 
 /* domain.c */
 struct iommu_domain *iommu_domain_alloc_for_dev(struct device *dev,
 						unsigned int type);
-int __iommu_group_setup_default_domain(struct iommu_group *group,
-				       int target_type);
-void __iommu_group_free_domains(struct iommu_group *group);
+
+/* policy.c */
 const char *iommu_domain_type_sysfs_name(unsigned int type);
+const char *iommu_domain_type_log_name(unsigned int type);
 unsigned int iommu_default_domain_type(void);
 
 /* attach.c */
@@ -175,11 +183,18 @@ int __iommu_attach_group(struct iommu_domain *domain,
 			 struct iommu_group *group);
 int __iommu_attach_new_member(struct iommu_group *group, struct device *dev);
 
-/* probe.c */
-struct dev_iommu *dev_iommu_get(struct device *dev);
-void __iommu_device_unprobe(struct iommu_group *group, struct device *dev);
+/* instance.c */
+void iommu_instance_add(struct iommu_device *iommu);
+void iommu_instance_del(struct iommu_device *iommu);
+int iommu_instance_add_private_bus(struct iommu_device *iommu,
+				   const struct bus_type *bus);
+void iommu_instance_del_private_bus(struct iommu_device *iommu,
+				    const struct bus_type *bus);
+bool iommu_instances_registered(void);
+const struct iommu_ops *iommu_instance_ops(struct device *dev);
 
 /* fwspec.c */
+struct dev_iommu *dev_iommu_get(struct device *dev);
 void iommu_fwspec_free_param(struct dev_iommu *param);
 
 /* resv.c */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Firmware's description of a device's IOMMU: which instance (by fwnode)
- * and which IDs (stream IDs, requester IDs) the device uses on it.
+ * A device's IOMMU data (dev->iommu), and in it firmware's description of
+ * the device's IOMMU: which instance (by fwnode) and which IDs (stream
+ * IDs, requester IDs) the device uses on it.
  *
  * Firmware glue (OF, ACPI IORT/VIOT) fills the fwspec before the device
  * is probed, holding iommu_probe_device_lock; the IOMMU driver reads it in
@@ -11,6 +12,58 @@
 #include <linux/slab.h>
 
 #include "core.h"
+
+/**
+ * dev_iommu_get() - A device's IOMMU data, allocated on first use
+ * @dev: the device
+ *
+ * Context: Process context, iommu_probe_device_lock held.
+ * Return: the data, or NULL without memory.
+ */
+struct dev_iommu *dev_iommu_get(struct device *dev)
+{
+	lockdep_assert_held(&iommu_probe_device_lock);
+	if (!dev->iommu) {
+		struct dev_iommu *param = kzalloc(sizeof(*param), GFP_KERNEL);
+
+		if (!param)
+			return NULL;
+		mutex_init(&param->lock);
+		dev->iommu = param;
+	}
+	return dev->iommu;
+}
+
+/**
+ * dev_iommu_free() - Free a device's IOMMU data, fwspec included
+ * @dev: the device
+ *
+ * Context: Process context, iommu_probe_device_lock held or the device not
+ * yet visible to the core.
+ */
+void dev_iommu_free(struct device *dev)
+{
+	if (dev->iommu)
+		iommu_fwspec_free_param(dev->iommu);
+	kfree(dev->iommu);
+	dev->iommu = NULL;
+}
+
+/**
+ * dev_iommu_priv_set() - Attach IOMMU driver data to a device
+ * @dev: the device being probed
+ * @priv: the driver's data
+ *
+ * Context: From the driver's probe_device(), iommu_probe_device_lock held.
+ */
+void dev_iommu_priv_set(struct device *dev, void *priv)
+{
+	/* PAMU sets it outside probe; everyone else must hold the lock. */
+	if (!IS_ENABLED(CONFIG_FSL_PAMU))
+		lockdep_assert_held(&iommu_probe_device_lock);
+	dev->iommu->priv = priv;
+}
+EXPORT_SYMBOL_GPL(dev_iommu_priv_set);
 
 /**
  * iommu_fwspec_free_param() - Free the fwspec held in a device's IOMMU data

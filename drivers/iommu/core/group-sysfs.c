@@ -2,7 +2,7 @@
 /*
  * The sysfs view of IOMMU groups: /sys/kernel/iommu_groups/N/ with
  *   devices/		links to the member devices (and each device links
- *			back through its "iommu_group")
+ *			back through its "iommu_group"), made by group.c
  *   type		the default domain type; writable while no driver
  *			is bound and nobody owns the group's DMA
  *   reserved_regions	the members' reserved regions, merged
@@ -14,7 +14,7 @@
  *   name		only if the IOMMU driver named the group
  *
  * Attributes live in one attribute group whose visibility follows the
- * group's state, so "name" comes and goes with sysfs_update_group().
+ * group's state, so "name" comes and goes with sysfs_update_groups().
  */
 #define pr_fmt(fmt) "iommu: " fmt
 
@@ -224,72 +224,3 @@ const struct attribute_group *iommu_group_attr_groups[] = {
 	&iommu_group_attr_group,
 	NULL
 };
-
-/**
- * iommu_group_sysfs_name_changed() - Show or hide the group's "name" file
- * @group: the group, whose name was just set or cleared
- *
- * Context: Process context.
- * Return: 0 or an errno.
- */
-int iommu_group_sysfs_name_changed(struct iommu_group *group)
-{
-	return sysfs_update_group(&group->kobj, &iommu_group_attr_group);
-}
-
-/**
- * iommu_group_sysfs_add_member() - Link a new member and its group
- * @group: the group
- * @gdev: the membership; its name is set to the link's name
- *
- * The link in devices/ is named after the device; should two members have
- * the same name (devices on different buses), a suffix tells them apart.
- *
- * Context: group->mutex held.
- * Return: 0 or an errno, with nothing created.
- */
-int iommu_group_sysfs_add_member(struct iommu_group *group,
-				 struct group_device *gdev)
-{
-	struct kobject *dev_kobj = &gdev->dev->kobj;
-	int ret, suffix = 0;
-
-	lockdep_assert_held(&group->mutex);
-	ret = sysfs_create_link(dev_kobj, &group->kobj, "iommu_group");
-	if (ret)
-		return ret;
-
-	gdev->name = kstrdup(kobject_name(dev_kobj), GFP_KERNEL);
-	while (gdev->name) {
-		ret = sysfs_create_link_nowarn(group->devices_kobj, dev_kobj,
-					       gdev->name);
-		if (ret != -EEXIST)
-			break;
-		kfree(gdev->name);
-		gdev->name = kasprintf(GFP_KERNEL, "%s.%d",
-				       kobject_name(dev_kobj), suffix++);
-	}
-	if (!gdev->name)
-		ret = -ENOMEM;
-	if (ret) {
-		kfree(gdev->name);
-		sysfs_remove_link(dev_kobj, "iommu_group");
-	}
-	return ret;
-}
-
-/**
- * iommu_group_sysfs_del_member() - Undo iommu_group_sysfs_add_member()
- * @group: the group
- * @gdev: the membership, whose name is freed
- *
- * Context: group->mutex held.
- */
-void iommu_group_sysfs_del_member(struct iommu_group *group,
-				  struct group_device *gdev)
-{
-	lockdep_assert_held(&group->mutex);
-	sysfs_remove_link(group->devices_kobj, gdev->name);
-	sysfs_remove_link(&gdev->dev->kobj, "iommu_group");
-	kfree(gdev->name);
-}

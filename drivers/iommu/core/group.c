@@ -10,13 +10,16 @@
  *
  * Membership changes under the group mutex.  A device joins through probe
  * (probe.c) or, for groups that no IOMMU driver backs (VFIO's no-IOMMU
- * mode), through iommu_group_add_device().
+ * mode), through iommu_group_add_device(); joining links the device and
+ * the group's devices/ directory both ways in sysfs.  The group's
+ * attributes are group-sysfs.c's.
  */
 #define pr_fmt(fmt) "iommu: " fmt
 
 #include <linux/idr.h>
 #include <linux/msi.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <trace/events/iommu.h>
 
 #include "core.h"
@@ -77,6 +80,63 @@ struct group_device *__iommu_group_find_member(struct iommu_group *group,
 	return NULL;
 }
 
+/*
+ * iommu_group_link_member() - Link a new member and its group in sysfs
+ * @group: the group
+ * @gdev: the membership; its name is set to the link's name
+ *
+ * The link in devices/ is named after the device; should two members have
+ * the same name (devices on different buses), a suffix tells them apart.
+ *
+ * Context: group->mutex held.
+ * Return: 0 or an errno, with nothing created.
+ */
+static int iommu_group_link_member(struct iommu_group *group,
+				   struct group_device *gdev)
+{
+	struct kobject *dev_kobj = &gdev->dev->kobj;
+	int ret, suffix = 0;
+
+	lockdep_assert_held(&group->mutex);
+	ret = sysfs_create_link(dev_kobj, &group->kobj, "iommu_group");
+	if (ret)
+		return ret;
+
+	gdev->name = kstrdup(kobject_name(dev_kobj), GFP_KERNEL);
+	while (gdev->name) {
+		ret = sysfs_create_link_nowarn(group->devices_kobj, dev_kobj,
+					       gdev->name);
+		if (ret != -EEXIST)
+			break;
+		kfree(gdev->name);
+		gdev->name = kasprintf(GFP_KERNEL, "%s.%d",
+				       kobject_name(dev_kobj), suffix++);
+	}
+	if (!gdev->name)
+		ret = -ENOMEM;
+	if (ret) {
+		kfree(gdev->name);
+		sysfs_remove_link(dev_kobj, "iommu_group");
+	}
+	return ret;
+}
+
+/*
+ * iommu_group_unlink_member() - Undo iommu_group_link_member()
+ * @group: the group
+ * @gdev: the membership, whose name is freed
+ *
+ * Context: group->mutex held.
+ */
+static void iommu_group_unlink_member(struct iommu_group *group,
+				      struct group_device *gdev)
+{
+	lockdep_assert_held(&group->mutex);
+	sysfs_remove_link(group->devices_kobj, gdev->name);
+	sysfs_remove_link(&gdev->dev->kobj, "iommu_group");
+	kfree(gdev->name);
+}
+
 /**
  * __iommu_group_add_member() - Make a device a member of a group
  * @group: the group, to which @dev->iommu_group already points
@@ -100,7 +160,7 @@ struct group_device *__iommu_group_add_member(struct iommu_group *group,
 		return ERR_PTR(-ENOMEM);
 	gdev->dev = dev;
 
-	ret = iommu_group_sysfs_add_member(group, gdev);
+	ret = iommu_group_link_member(group, gdev);
 	if (ret) {
 		kfree(gdev);
 		dev_err(dev, "cannot join IOMMU group %d: %d\n", group->id, ret);
@@ -132,7 +192,7 @@ void __iommu_group_del_member(struct iommu_group *group,
 	 */
 	WARN_ON(!group->nr_devices &&
 		(group->owner_cnt || group->domain != group->default_domain));
-	iommu_group_sysfs_del_member(group, gdev);
+	iommu_group_unlink_member(group, gdev);
 	trace_remove_device_from_group(group->id, gdev->dev);
 	kfree(gdev);
 }
@@ -281,7 +341,7 @@ int iommu_group_set_name(struct iommu_group *group, const char *name)
 	}
 	kfree(group->name);
 	group->name = copy;
-	ret = iommu_group_sysfs_name_changed(group);
+	ret = sysfs_update_groups(&group->kobj, iommu_group_attr_groups);
 	if (ret) {
 		kfree(group->name);
 		group->name = NULL;
@@ -320,30 +380,26 @@ void *iommu_group_get_iommudata(struct iommu_group *group)
 EXPORT_SYMBOL_GPL(iommu_group_get_iommudata);
 
 /**
- * iommu_group_leave() - Take a device out of its group for good
- * @dev: a device in a group
+ * __iommu_group_remove_member() - Take a device out of its group
+ * @group: the device's group
+ * @dev: the device
  *
- * Undoes probe, or iommu_group_add_device(): the device leaves the group
- * (and its driver lets go of it), and the group reference the device held
- * is dropped, which may free the group.
+ * The device's reference to @group stays for the caller to drop once it
+ * has unlocked the group.
  *
- * Context: Process context. Takes the group's mutex.
+ * Context: group->mutex held.
+ * Return: true if @dev was a member.
  */
-void iommu_group_leave(struct device *dev)
+bool __iommu_group_remove_member(struct iommu_group *group, struct device *dev)
 {
-	struct iommu_group *group = dev->iommu_group;
 	struct group_device *gdev;
 
-	scoped_guard(mutex, &group->mutex) {
-		gdev = __iommu_group_find_member(group, dev);
-		if (gdev) {
-			__iommu_group_del_member(group, gdev);
-			if (dev_has_iommu(dev))
-				__iommu_device_unprobe(group, dev);
-		}
-		dev->iommu_group = NULL;
-	}
-	iommu_group_put(group);
+	lockdep_assert_held(&group->mutex);
+	gdev = __iommu_group_find_member(group, dev);
+	if (!gdev)
+		return false;
+	__iommu_group_del_member(group, gdev);
+	return true;
 }
 
 /**
@@ -382,10 +438,17 @@ EXPORT_SYMBOL_GPL(iommu_group_add_device);
  */
 void iommu_group_remove_device(struct device *dev)
 {
-	if (!dev->iommu_group)
+	struct iommu_group *group = dev->iommu_group;
+
+	/* A device behind an IOMMU leaves its group when it is released. */
+	if (!group || WARN_ON(dev_has_iommu(dev)))
 		return;
-	dev_info(dev, "Removing from iommu group %d\n", dev->iommu_group->id);
-	iommu_group_leave(dev);
+	dev_info(dev, "Removing from iommu group %d\n", group->id);
+	scoped_guard(mutex, &group->mutex) {
+		__iommu_group_remove_member(group, dev);
+		dev->iommu_group = NULL;
+	}
+	iommu_group_put(group);
 }
 EXPORT_SYMBOL_GPL(iommu_group_remove_device);
 

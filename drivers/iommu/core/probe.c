@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * IOMMU instances and device probe.
+ * Device probe and release, from the bus hooks and from the registration
+ * of an IOMMU instance.
  *
  * An IOMMU driver registers each hardware instance; the core then offers
- * every device on the buses it watches to the instance's ops.  A device
- * is probed in two steps: the driver's probe_device() and device_group()
- * tie it to an instance and a group (dev->iommu), then the device joins
- * the group and its current domain.
+ * every device on the buses it watches to the instance's ops.  Probing a
+ * device reads top-down: the instance and its ops (instance.c), the
+ * driver's probe_device() and device_group() (dev->iommu and a group),
+ * membership of the group (group.c), the group's default domain
+ * (default-domain.c) or its current one (attach.c).  Release undoes the
+ * same steps in reverse.
  *
  * When an instance registers, its devices are probed as one batch: groups
  * first collect all their members and only then get a default domain, so
@@ -26,7 +29,6 @@
 #include <linux/pci-ats.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
-#include <linux/slab.h>
 #include <trace/events/iommu.h>
 
 #include "../dma-iommu.h"
@@ -34,9 +36,6 @@
 
 /* Serialises probe and release of devices, and fwspec set-up. */
 DEFINE_MUTEX(iommu_probe_device_lock);
-
-static LIST_HEAD(iommu_device_list);
-static DEFINE_SPINLOCK(iommu_device_lock);
 
 /* The buses whose devices may sit behind an IOMMU. */
 static const struct bus_type * const iommu_buses[] = {
@@ -57,121 +56,6 @@ static const struct bus_type * const iommu_buses[] = {
 	&cdx_bus_type,
 #endif
 };
-
-static void iommu_list_add(struct iommu_device *iommu)
-{
-	scoped_guard(spinlock, &iommu_device_lock)
-		list_add_tail(&iommu->list, &iommu_device_list);
-}
-
-static void iommu_list_del(struct iommu_device *iommu)
-{
-	scoped_guard(spinlock, &iommu_device_lock)
-		list_del(&iommu->list);
-}
-
-#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
-/*
- * An instance registered for a private bus serves that bus's devices,
- * whatever other instances without a fwnode (DMAR, IVRS) are up: the
- * NULL-fwnode match would hand the devices to the first of those.
- */
-struct iommu_private_bus {
-	struct list_head node;
-	const struct bus_type *bus;
-	struct iommu_device *iommu;
-};
-
-/* Protected by iommu_device_lock */
-static LIST_HEAD(iommu_private_buses);
-
-static const struct iommu_ops *iommu_private_bus_ops(const struct bus_type *bus)
-{
-	struct iommu_private_bus *pb;
-
-	scoped_guard(spinlock, &iommu_device_lock)
-		list_for_each_entry(pb, &iommu_private_buses, node)
-			if (pb->bus == bus)
-				return pb->iommu->ops;
-	return NULL;
-}
-#else
-static const struct iommu_ops *iommu_private_bus_ops(const struct bus_type *bus)
-{
-	return NULL;
-}
-#endif
-
-/**
- * iommu_ops_from_fwnode() - Find the ops of the IOMMU a fwnode describes
- * @fwnode: firmware node of an IOMMU instance; NULL matches an instance
- *	registered without one (the ACPI DMAR/IVRS drivers)
- *
- * Context: Any context; takes iommu_device_lock.
- * Return: the instance's ops, or NULL if no such instance is registered.
- */
-const struct iommu_ops *iommu_ops_from_fwnode(const struct fwnode_handle *fwnode)
-{
-	struct iommu_device *iommu;
-
-	scoped_guard(spinlock, &iommu_device_lock)
-		list_for_each_entry(iommu, &iommu_device_list, list)
-			if (iommu->fwnode == fwnode)
-				return iommu->ops;
-	return NULL;
-}
-
-/**
- * dev_iommu_get() - A device's IOMMU data, allocated on first use
- * @dev: the device
- *
- * Context: Process context, iommu_probe_device_lock held.
- * Return: the data, or NULL without memory.
- */
-struct dev_iommu *dev_iommu_get(struct device *dev)
-{
-	lockdep_assert_held(&iommu_probe_device_lock);
-	if (!dev->iommu) {
-		struct dev_iommu *param = kzalloc(sizeof(*param), GFP_KERNEL);
-
-		if (!param)
-			return NULL;
-		mutex_init(&param->lock);
-		dev->iommu = param;
-	}
-	return dev->iommu;
-}
-
-/**
- * dev_iommu_free() - Free a device's IOMMU data, fwspec included
- * @dev: the device
- *
- * Context: Process context, iommu_probe_device_lock held or the device not
- * yet visible to the core.
- */
-void dev_iommu_free(struct device *dev)
-{
-	if (dev->iommu)
-		iommu_fwspec_free_param(dev->iommu);
-	kfree(dev->iommu);
-	dev->iommu = NULL;
-}
-
-/**
- * dev_iommu_priv_set() - Attach IOMMU driver data to a device
- * @dev: the device being probed
- * @priv: the driver's data
- *
- * Context: From the driver's probe_device(), iommu_probe_device_lock held.
- */
-void dev_iommu_priv_set(struct device *dev, void *priv)
-{
-	/* PAMU sets it outside probe; everyone else must hold the lock. */
-	if (!IS_ENABLED(CONFIG_FSL_PAMU))
-		lockdep_assert_held(&iommu_probe_device_lock);
-	dev->iommu->priv = priv;
-}
-EXPORT_SYMBOL_GPL(dev_iommu_priv_set);
 
 static u32 dev_pasid_limit(struct device *dev)
 {
@@ -249,7 +133,8 @@ err_put_module:
  *
  * Context: group->mutex held.
  */
-void __iommu_device_unprobe(struct iommu_group *group, struct device *dev)
+static void __iommu_device_unprobe(struct iommu_group *group,
+				   struct device *dev)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
 
@@ -342,13 +227,7 @@ static int __iommu_probe_device(struct device *dev, struct list_head *batch)
 
 	lockdep_assert_held(&iommu_probe_device_lock);
 
-	/*
-	 * Firmware-described instances (DT, IORT, VIOT) are found through
-	 * the device's fwspec; the ACPI DMAR/IVRS drivers register without a
-	 * fwnode and a device without a fwspec finds them by the NULL match.
-	 */
-	ops = iommu_private_bus_ops(dev->bus) ?:
-	      iommu_fwspec_ops(dev_iommu_fwspec_get(dev));
+	ops = iommu_instance_ops(dev);
 	if (!ops)
 		return -ENODEV;
 	if (dev->iommu_group)
@@ -388,10 +267,20 @@ int iommu_probe_device(struct device *dev)
 	return ret;
 }
 
+/* Undo probe: the device leaves its group and its driver lets go of it. */
 static void iommu_release_device(struct device *dev)
 {
-	if (dev->iommu_group)
-		iommu_group_leave(dev);
+	struct iommu_group *group = dev->iommu_group;
+
+	if (group) {
+		scoped_guard(mutex, &group->mutex) {
+			if (__iommu_group_remove_member(group, dev) &&
+			    dev_has_iommu(dev))
+				__iommu_device_unprobe(group, dev);
+			dev->iommu_group = NULL;
+		}
+		iommu_group_put(group);	/* the device's, from device_group() */
+	}
 	/* A fwspec may be left over without any driver having probed. */
 	if (dev->iommu)
 		dev_iommu_free(dev);
@@ -495,7 +384,7 @@ int iommu_device_register(struct iommu_device *iommu,
 	iommu->ops = ops;
 	if (hwdev)
 		iommu->fwnode = dev_fwnode(hwdev);
-	iommu_list_add(iommu);
+	iommu_instance_add(iommu);
 
 	for (i = 0; i < ARRAY_SIZE(iommu_buses) && !ret; i++)
 		ret = bus_iommu_probe(iommu_buses[i]);
@@ -527,7 +416,7 @@ void iommu_device_unregister(struct iommu_device *iommu)
 	for (i = 0; i < ARRAY_SIZE(iommu_buses); i++)
 		bus_for_each_dev(iommu_buses[i], NULL, iommu,
 				 iommu_release_if_behind);
-	iommu_list_del(iommu);
+	iommu_instance_del(iommu);
 
 	/* The reference generic_single_device_group() kept for itself */
 	iommu_group_put(iommu->singleton_group);
@@ -553,29 +442,23 @@ int iommu_device_register_bus(struct iommu_device *iommu,
 			      const struct iommu_ops *ops, const struct bus_type *bus,
 			      struct notifier_block *nb)
 {
-	struct iommu_private_bus *pb;
 	int ret;
 
-	pb = kzalloc(sizeof(*pb), GFP_KERNEL);
-	if (!pb)
-		return -ENOMEM;
-	pb->bus = bus;
-	pb->iommu = iommu;
 	iommu->ops = ops;
 	nb->notifier_call = iommu_bus_notifier;
 	ret = bus_register_notifier(bus, nb);
-	if (ret) {
-		kfree(pb);
+	if (ret)
 		return ret;
-	}
-
-	scoped_guard(spinlock, &iommu_device_lock) {
-		list_add_tail(&iommu->list, &iommu_device_list);
-		list_add_tail(&pb->node, &iommu_private_buses);
-	}
+	ret = iommu_instance_add_private_bus(iommu, bus);
+	if (ret)
+		goto err_unregister_notifier;
 	ret = bus_iommu_probe(bus);
 	if (ret)
 		iommu_device_unregister_bus(iommu, bus, nb);
+	return ret;
+
+err_unregister_notifier:
+	bus_unregister_notifier(bus, nb);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(iommu_device_register_bus);
@@ -591,80 +474,12 @@ EXPORT_SYMBOL_GPL(iommu_device_register_bus);
 void iommu_device_unregister_bus(struct iommu_device *iommu,
 				 const struct bus_type *bus, struct notifier_block *nb)
 {
-	struct iommu_private_bus *pb, *found = NULL;
-
 	bus_unregister_notifier(bus, nb);
 	iommu_device_unregister(iommu);
-	scoped_guard(spinlock, &iommu_device_lock) {
-		list_for_each_entry(pb, &iommu_private_buses, node) {
-			if (pb->iommu == iommu && pb->bus == bus) {
-				list_del(&pb->node);
-				found = pb;
-				break;
-			}
-		}
-	}
-	kfree(found);
+	iommu_instance_del_private_bus(iommu, bus);
 }
 EXPORT_SYMBOL_GPL(iommu_device_unregister_bus);
 #endif
-
-static const struct iommu_ops *dev_ops_or_null(struct device *dev)
-{
-	return dev_has_iommu(dev) ? dev_iommu_ops(dev) : NULL;
-}
-
-/**
- * device_iommu_capable() - Ask a device's IOMMU about a capability
- * @dev: the device
- * @cap: the capability
- *
- * Context: Process context.
- * Return: true if @dev is behind an IOMMU that has @cap.
- */
-bool device_iommu_capable(struct device *dev, enum iommu_cap cap)
-{
-	const struct iommu_ops *ops = dev_ops_or_null(dev);
-
-	return ops && ops->capable && ops->capable(dev, cap);
-}
-EXPORT_SYMBOL_GPL(device_iommu_capable);
-
-/**
- * iommu_dev_enable_feature() - Enable an IOMMU feature for a device
- * @dev: the device
- * @feat: the feature
- *
- * Context: Process context.
- * Return: 0, the driver's errno, or -ENODEV if nothing can enable it.
- */
-int iommu_dev_enable_feature(struct device *dev, enum iommu_dev_features feat)
-{
-	const struct iommu_ops *ops = dev_ops_or_null(dev);
-
-	if (!ops || !ops->dev_enable_feat)
-		return -ENODEV;
-	return ops->dev_enable_feat(dev, feat);
-}
-EXPORT_SYMBOL_GPL(iommu_dev_enable_feature);
-
-/**
- * iommu_dev_disable_feature() - Disable an IOMMU feature for a device
- * @dev: the device, whose driver already stopped using the feature
- * @feat: the feature
- *
- * Context: Process context.
- * Return: 0, the driver's errno, or -EBUSY if nothing can disable it.
- */
-int iommu_dev_disable_feature(struct device *dev, enum iommu_dev_features feat)
-{
-	const struct iommu_ops *ops = dev_ops_or_null(dev);
-
-	if (!ops || !ops->dev_disable_feat)
-		return -EBUSY;
-	return ops->dev_disable_feat(dev, feat);
-}
-EXPORT_SYMBOL_GPL(iommu_dev_disable_feature);
 
 /**
  * iommu_present() - Whether any IOMMU is registered, for a known bus
@@ -680,12 +495,9 @@ bool iommu_present(const struct bus_type *bus)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(iommu_buses); i++) {
-		if (iommu_buses[i] != bus)
-			continue;
-		scoped_guard(spinlock, &iommu_device_lock)
-			return !list_empty(&iommu_device_list);
-	}
+	for (i = 0; i < ARRAY_SIZE(iommu_buses); i++)
+		if (iommu_buses[i] == bus)
+			return iommu_instances_registered();
 	return false;
 }
 EXPORT_SYMBOL_GPL(iommu_present);
