@@ -40,8 +40,8 @@ for p in "$OUT"/series/[0-9][0-9][0-9][0-9]-*.patch; do
 	while read -r level type file; do
 		if [ "$level" = CHECK ]; then
 			c=$((c + 1))
-		elif [ "$(grep -cxF "$file $type" "$used")" -lt \
-		       "$(grep -cxF "$file $type" "$exceptions")" ]; then
+		elif [ "$(grep -cxF -e "$file $type" "$used")" -lt \
+		       "$(grep -cxF -e "$file $type" "$exceptions")" ]; then
 			# Each line of the exceptions covers one finding.
 			x=$((x + 1))
 			echo "$file $type" >>"$used"
