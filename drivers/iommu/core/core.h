@@ -3,24 +3,26 @@
  * Private interface of the group-centric IOMMU core.
  *
  * The core is split by concern, one file each, listed from the entry
- * points down; a file calls only files below it:
+ * points down; a file calls only files below it (group.c hands its
+ * kobjects group-sysfs.c's attribute table, which is data):
  *   probe.c     the bus hooks and instance registration: device probe and
  *               release
+ *   group-sysfs.c  /sys/kernel/iommu_groups/N and its attributes
  *   owner.c     DMA ownership: kernel DMA API users versus one user owner
  *   pasid.c     PASID attachment, attach handles, global PASIDs
  *   default-domain.c  each group's default domain: its type, the switch
  *   attach.c    moving a group between domains, with rollback
- *   group-sysfs.c  /sys/kernel/iommu_groups/N and its attributes
- *   group.c     groups: lifetime, membership, iteration, driver data
- *   grouping.c  the *_device_group() helpers (PCI aliases and ACS)
  *   resv.c      reserved regions and their direct mappings
  *   map.c       map/unmap/map_sg/iova_to_phys
  *   domain.c    domain allocation through device ops, freeing, settings
  *   fault.c     reporting translation faults to a domain's user
  *   policy.c    the boot's default domain type and strictness
+ *   grouping.c  the *_device_group() helpers (PCI aliases and ACS)
+ *   group.c     groups: lifetime, membership, iteration, driver data
  *   caps.c      a device's IOMMU capabilities and features
+ *   fwspec.c    a device's IOMMU data, and firmware's description of its
+ *               IOMMU and IDs
  *   instance.c  the registry of IOMMU instances, lookup for a device
- *   fwspec.c    firmware description of a device's IOMMU and IDs
  */
 
 /**
