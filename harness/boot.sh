@@ -55,6 +55,17 @@ console=$dir/$name.console ktap=$dir/$name.ktap qlog=$dir/$name.qemu.log
 timeout_s=${BOOT_TIMEOUT:-1200}
 rm -f "$console" "$ktap" "$dir/$name".first.*
 
+# host_tsc_khz: the host's TSC rate in kHz; the helper is built once.
+host_tsc_khz() {
+	local src=$TOP/harness/host/tsc-khz.c bin=$WORK/host/tsc-khz
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		mkdir -p "$WORK/host"
+		gcc -O2 -Wall -o "$bin.$$" "$src"
+		mv "$bin.$$" "$bin"
+	fi
+	"$bin"
+}
+
 # disk NAME MIB: a disk of random data, made once per out/ directory, and
 # its checksum, which the guest compares with what it reads through the
 # IOMMU.  Boots run in parallel: the first one makes it under a lock, and
@@ -101,6 +112,19 @@ smmuv3 | smmuv3-s1)
 	# interrupt remapping on ("timer doesn't work through
 	# Interrupt-remapped IO-APIC").
 	cmdline="console=ttyS0 no_timer_check"
+	# tsc_early_khz: the guest's TSC is the host's, at the rate the host
+	# measures (harness/host/tsc-khz.c).  Left to itself the kernel
+	# calibrates it against the PIT and believes the PIT over the HPET:
+	# a vCPU that lost the host's CPU in that loop once got 57 MHz for a
+	# 2.1 GHz TSC, and the guest's clock ran 36 times fast (a fuzz run of
+	# 17 host seconds took "613 s").  The kernel still refines the rate
+	# against the HPET.  clocksource=hpet would mend the clock too, but
+	# makes every clock read an access to an emulated device.  Under
+	# -icount (harness/bench.sh) the TSC counts instructions, not the
+	# host's cycles.
+	if [ "$(uname -m)" = x86_64 ] && [[ "${BOOT_QEMU_ARGS:-}" != *icount* ]]; then
+		cmdline+=" tsc_early_khz=$(host_tsc_khz)"
+	fi
 	qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -cpu max)
 	devices=(-device pcie-pci-bridge,id=bridge,bus=pcie.0,addr=5
 		-device virtio-blk-pci,drive=br0,serial=br0,bus=bridge,addr=1

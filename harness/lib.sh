@@ -29,7 +29,6 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.ccache}
 # compiler to hash each file), in depend mode without compression and with
 # its inode cache 59 s; a warm one 14 s.  Uncompressed entries take about
 # twice the room: the cache may hold every configuration make check builds.
-export CCACHE_DEPEND=${CCACHE_DEPEND:-1}
 export CCACHE_NOCOMPRESS=${CCACHE_NOCOMPRESS:-1}
 export CCACHE_INODECACHE=${CCACHE_INODECACHE:-1}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-20G}
