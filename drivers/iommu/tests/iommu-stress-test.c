@@ -194,6 +194,12 @@ static bool stress_more(struct stress_thread *t, unsigned long i)
 	       (atomic_read(&t->ctx->pacers) && i < STRESS_MAX_OPS);
 }
 
+/* As in 6.12: a kernel DMA user is refused -EBUSY, a claim -EPERM. */
+static bool stress_refusal(int ret)
+{
+	return ret == -EBUSY || ret == -EPERM;
+}
+
 static int stress_thread_fn(void *data)
 {
 	struct stress_thread *t = data;
@@ -204,7 +210,7 @@ static int stress_thread_fn(void *data)
 		ret = t->fn(t);
 		if (!ret)
 			t->ops++;
-		else if (ret == -EBUSY)
+		else if (stress_refusal(ret))
 			t->refused++;
 		else
 			atomic_inc(&t->ctx->errors);
