@@ -4,6 +4,9 @@
 #   make run     build our kernel and boot it under QEMU with an emulated
 #                IOMMU (IOMMU=intel), showing the IOMMU group topology
 #   make check   every test; ends with "N passed, N failed, N skipped"
+#   make check-debug  the x86_64 debug kernel's rows (VT-d and virtio-iommu
+#                under lockdep, KASAN, kmemleak), which make check leaves
+#                out for time: its debug kernel is the arm64 one
 #   make series  the kernel series: git format-patch output in out/series/
 #                (series/ describes it, one file per patch)
 #   make series-check  git am the series on the base, build after every
@@ -17,13 +20,16 @@ CORE ?= ours
 IOMMU ?= intel
 export CORE IOMMU
 
-.PHONY: run check series series-check bench deps tree clean distclean
+.PHONY: run check check-debug series series-check bench deps tree clean distclean
 
 run:
 	@harness/run.sh
 
 check:
 	@harness/check.sh
+
+check-debug:
+	@STAGES=debug COMPARE=0 harness/check.sh
 
 series: deps
 	@harness/series.sh
