@@ -55,17 +55,6 @@ console=$dir/$name.console ktap=$dir/$name.ktap qlog=$dir/$name.qemu.log
 timeout_s=${BOOT_TIMEOUT:-1200}
 rm -f "$console" "$ktap" "$dir/$name".first.*
 
-# host_tsc_khz: the host's TSC rate in kHz; the helper is built once.
-host_tsc_khz() {
-	local src=$TOP/harness/host/tsc-khz.c bin=$WORK/host/tsc-khz
-	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-		mkdir -p "$WORK/host"
-		gcc -O2 -Wall -o "$bin.$$" "$src"
-		mv "$bin.$$" "$bin"
-	fi
-	"$bin"
-}
-
 # disk NAME MIB: a disk of random data, made once per out/ directory, and
 # its checksum, which the guest compares with what it reads through the
 # IOMMU.  Boots run in parallel: the first one makes it under a lock, and
@@ -122,9 +111,7 @@ smmuv3 | smmuv3-s1)
 	# makes every clock read an access to an emulated device.  Under
 	# -icount (harness/bench.sh) the TSC counts instructions, not the
 	# host's cycles.
-	if [ "$(uname -m)" = x86_64 ] && [[ "${BOOT_QEMU_ARGS:-}" != *icount* ]]; then
-		cmdline+=" tsc_early_khz=$(host_tsc_khz)"
-	fi
+	[[ "${BOOT_QEMU_ARGS:-}" == *icount* ]] || cmdline+=" $(tsc_args)"
 	qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -cpu max)
 	devices=(-device pcie-pci-bridge,id=bridge,bus=pcie.0,addr=5
 		-device virtio-blk-pci,drive=br0,serial=br0,bus=bridge,addr=1

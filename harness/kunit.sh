@@ -34,6 +34,10 @@ missing=$(grep '^CONFIG_' "$TOP/drivers/iommu/.kunitconfig" |
 [ -z "$missing" ] || die "kunit: the test kernel lacks what drivers/iommu/.kunitconfig asks for: $missing"
 cp "$TOP/drivers/iommu/.kunitconfig" "$bdir/.kunitconfig"
 
+# The host's TSC rate, as for every x86_64 guest (lib.sh's tsc_args):
+# KUnit's 300 s a case is measured by the guest's clock.
+tsc=$(tsc_args)
+[ -z "$tsc" ] || set -- --kernel_args="$tsc" "$@"
 rc=0
 (cd "$SRC" && python3 tools/testing/kunit/kunit.py exec --arch=x86_64 \
 	--build_dir="$bdir" --timeout="${KUNIT_TIMEOUT:-1800}" \

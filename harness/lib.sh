@@ -46,6 +46,21 @@ export KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 2026"
 export KBUILD_BUILD_USER=iommu
 export KBUILD_BUILD_HOST=harness
 
+# tsc_args: the kernel argument that gives an x86_64 TCG guest the host's
+# TSC rate (harness/host/tsc-khz.c, built once), so that its clock does
+# not hang on a calibration against the PIT, which a busy host can
+# disturb (harness/boot.sh says more); nothing on another host.
+tsc_args() {
+	local src=$TOP/harness/host/tsc-khz.c bin=$WORK/host/tsc-khz
+	[ "$(uname -m)" = x86_64 ] || return 0
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		mkdir -p "$WORK/host"
+		gcc -O2 -Wall -o "$bin.$$" "$src"
+		mv "$bin.$$" "$bin"
+	fi
+	echo "tsc_early_khz=$("$bin")"
+}
+
 log() { printf '[harness] %s\n' "$*" >&2; }
 die() { printf '[harness] error: %s\n' "$*" >&2; exit 1; }
 
