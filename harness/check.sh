@@ -13,8 +13,9 @@
 # the "debug" stage, which make check-debug runs and make check does not.
 # Kernel builds run one after the other in this script (two cores: each
 # build uses both); the debug kernel's long boots run beside the static
-# checks and the stock core's builds.  The machine is busy all along (a cold run used 1.93 of the 2
-# cores on average), so the order moves work around more than it saves.
+# checks and the stock core's builds.  The machine is busy all along (a
+# cold run used 1.93 of the 2 cores on average), so the order moves work
+# around more than it saves.
 # Each boot is a job of a pool that runs BOOT_JOBS guests at once
 # (default: one more than the cores), beside the builds: a guest keeps at
 # most one core busy (a debug kernel's all the time, a test kernel's under
@@ -212,9 +213,8 @@ row() {
 # kernel not the slow cases either (the one there is, ioasid's 2^20
 # allocations, takes 2 s on the test kernel and 159 s on the x86_64 debug
 # kernel, against the 300 s KUnit gives a case, which a busy machine
-# could exceed; kunit.filter_action=skip lists it as skipped).  On the
-# base's core, not the
-# modules whose cases it fails by design or cannot answer:
+# could exceed).  On the base's core, not the modules whose cases it
+# fails by design or cannot answer:
 # - iommu_core_changes_test: what our core changes (the cover letter's
 #   list), and the sysfs type written through our core's test seam;
 # - iommu_stress_test: its invariants read groups through that seam;
@@ -236,6 +236,15 @@ kunit_filter() {
 	else
 		echo "speed>$speed"
 	fi
+}
+
+# debug_kunit_args: the kernel arguments of the one row of a debug kernel
+# that runs the KUnit suites at boot (skipped cases listed as skipped)
+# and, on our core, the fuzzer with a sixth of its iterations (20,000
+# took 116 s on the x86_64 debug kernel).
+debug_kunit_args() {
+	echo kunit.enable=1 "kunit.filter=$(kunit_filter debug | tr -d ' ')" \
+		kunit.filter_action=skip iommutest.fuzz_iterations=10000
 }
 
 # x86_suites ROW: the suites of a row; on our core the strict row of each
@@ -306,14 +315,12 @@ x86_64_debug() {
 	kernel=$(stage "build x86_64 debug ($CORE)" build_kernel x86_64-debug x86_64 \
 		boot debug) || { broken "build-x86_64-debug($CORE)"; return; }
 	# The KUnit suites at boot (their KTAP on the console), then the
-	# guest suites.  Of this kernel's rows only this one runs the fuzzer,
-	# with a sixth of its iterations (20,000 took 116 s here).  Two vCPUs here, for the
-	# KUnit stress suites' threads.
+	# guest suites; of this kernel's rows only this one runs the fuzzer.
+	# Two vCPUs here, for the KUnit stress suites' threads.
+	# shellcheck disable=SC2046
 	BOOT_SMP=2 KTAP_CONSOLE=1 boot_row debug "$kernel" "$initrd" \
 		"$(row "${DEBUG_ROWS[0]}" "${X86_ROWS[@]}")" \
-		edu,boot,bridge,vfio,fuzz kunit.enable=1 \
-		"kunit.filter=$(kunit_filter debug | tr -d ' ')" \
-		kunit.filter_action=skip iommutest.fuzz_iterations=10000
+		edu,boot,bridge,vfio,fuzz $(debug_kunit_args)
 	# 1,000 of edu's mappings here: each is a request to QEMU's
 	# virtio-iommu (10,000 took 138 s of this row's 416 s); the first
 	# row maps 10,000 under kmemleak.  One vCPU, as every boot that runs
@@ -329,14 +336,13 @@ x86_64_debug() {
 # arm64: Debian's arm64 busybox, the arm64 debug kernel, its initramfs,
 # the rows and the iommufd selftests with the SMMUv3 driver up.  The
 # base's SMMUv3 KUnit suite and ours are built in; the strict row runs
-# them (kunit.enable=1, filtered as on any debug kernel) and judges their
-# KTAP on the console, so each result counts once.  On our core that row
-# runs the fuzzer too, with 10,000 iterations as on the x86_64 debug
-# kernel.  The debug checks make a boot five to ten times dearer, so the
-# four rows and the selftests are all the arm64 boots there are, and only
-# the strict row maps edu's 10,000 pages (the two many cases took 135 s of
-# the lazy row's 313 s); the others map 1,000, enough for the case's
-# point: every sampled page lands, all go in random order.
+# them (debug_kunit_args) and judges their KTAP on the console, so each
+# result counts once.  On our core that row runs the fuzzer too.  The
+# debug checks make a boot five to ten times dearer, so the four rows and
+# the selftests are all the arm64 boots there are, and only the strict
+# row maps edu's 10,000 pages (the two many cases took 135 s of the lazy
+# row's 313 s); the others map 1,000, enough for the case's point: every
+# sampled page lands, all go in random order.
 arm64() {
 	local kernel initrd r suites=edu,boot,vfio
 	stage "busybox arm64" "$H/busybox-arm64.sh" || { broken busybox-arm64; return; }
@@ -346,10 +352,9 @@ arm64() {
 		{ wait "$initramfs_pid" || true; broken "build-arm64-debug($CORE)"; return; }
 	initramfs_wait arm64 || { broken "initramfs-arm64($CORE)"; return; }
 	[ "$CORE" != ours ] || suites+=,fuzz
+	# shellcheck disable=SC2046
 	BOOT_SMP=2 KTAP_CONSOLE=1 boot_row debug "$kernel" "$initrd" \
-		"${ARM64_ROWS[0]}" "$suites" kunit.enable=1 \
-		"kunit.filter=$(kunit_filter debug | tr -d ' ')" \
-		kunit.filter_action=skip iommutest.fuzz_iterations=10000
+		"${ARM64_ROWS[0]}" "$suites" $(debug_kunit_args)
 	for r in "${ARM64_ROWS[@]:1}"; do
 		row_wanted "${r%% *}" || continue
 		boot_row debug "$kernel" "$initrd" "$r" edu,boot,vfio \

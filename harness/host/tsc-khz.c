@@ -3,7 +3,8 @@
  * tsc-khz: print the host's TSC rate in kHz.
  *
  * A TCG guest's TSC is the host's (QEMU reads it for the guest's RDTSC),
- * so harness/boot.sh hands this rate to x86_64 guests as tsc_early_khz=.
+ * so the harness hands this rate to x86_64 guests as tsc_early_khz=
+ * (tsc_args in harness/lib.sh, for harness/boot.sh and harness/kunit.sh).
  * Without it the guest kernel calibrates its TSC in a loop against the
  * PIT, which a host that takes the vCPU's thread away disturbs; when the
  * PIT and the HPET then disagree the kernel believes the PIT, and its
