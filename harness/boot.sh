@@ -177,6 +177,11 @@ qemu+=("${devices[@]}")
 # then measures the host's load, not the kernel.  300 s, the kernel's
 # longest, keeps the warning as a guard against a CPU that hangs.
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=300"
+# The boot suite reads the IOMMU driver's probe lines from dmesg once /init
+# runs.  KUnit at boot on the debug kernel logs some 150 KB before that
+# (1,926 lines, arm64 strict row, cold13), more than the default 128 KB
+# ring buffer: the SMMUv3's features line was gone.  4 MB keeps a boot.
+cmdline+=" log_buf_len=4M"
 cmdline+=" panic=-1 oops=panic iommutest.suite=$suites iommutest.iommu=$iommu"
 cmdline+=" iommutest.core=$CORE iommutest.disks=$(IFS=,; echo "${disks[*]}") $*"
 # shellcheck disable=SC2206
