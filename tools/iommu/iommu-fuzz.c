@@ -92,7 +92,7 @@ enum {
 enum op {
 	OP_IOAS_ALLOC, OP_MOCK_DEV, OP_HWPT_ALLOC, OP_VIOMMU_ALLOC,
 	OP_VDEVICE_ALLOC, OP_DESTROY, OP_IOAS_MAP, OP_IOAS_UNMAP, OP_FIND_DEV,
-	OP_REPLACE, OP_BAD_IOCTL, OP_REOPEN,
+	OP_REPLACE, OP_VIOMMU_NESTED, OP_INVALIDATE, OP_BAD_IOCTL, OP_REOPEN,
 	OP_VFIO_CONTAINER, OP_VFIO_VERSION, OP_VFIO_EXTENSION,
 	OP_VFIO_GROUP, OP_VFIO_STATUS, OP_VFIO_SET_CONTAINER,
 	OP_VFIO_UNSET_CONTAINER, OP_VFIO_SET_IOMMU, OP_VFIO_MAP,
@@ -117,6 +117,8 @@ static const struct {
 	[OP_IOAS_UNMAP] = { "IOMMU_IOAS_UNMAP", 6 },
 	[OP_FIND_DEV] = { "TEST_OP_VIOMMU_FIND_DEV", 8 },
 	[OP_REPLACE] = { "TEST_OP_MOCK_DOMAIN_REPLACE", 4 },
+	[OP_VIOMMU_NESTED] = { "IOMMU_HWPT_ALLOC on a vIOMMU", 8 },
+	[OP_INVALIDATE] = { "IOMMU_HWPT_INVALIDATE", 6 },
 	[OP_BAD_IOCTL] = { "iommufd unknown ioctl", 1 },
 	[OP_REOPEN] = { "close+open /dev/iommu", 1 },
 	[OP_VFIO_CONTAINER] = { "open/close /dev/vfio/vfio", 3, true },
@@ -789,6 +791,9 @@ static void op_hwpt_alloc(void)
 	cmd.dev_id = chance(90) ? pick_id(K_IDEV) : pick_id(K_FREE);
 	nested = chance(25);
 	cmd.pt_id = pick_id(nested ? K_HWPT : K_IOAS);
+	/* A vIOMMU parent is op_viommu_nested()'s */
+	if (is(cmd.pt_id, K_VIOMMU))
+		return;
 	switch (below(8)) {
 	case 0:
 	case 1:
@@ -883,19 +888,18 @@ static void op_viommu_alloc(void)
 		break;
 	case 1:
 	case 2:
-	case 3:
-	case 4:
-		cmd.type = IOMMU_VIOMMU_TYPE_SELFTEST;
+		/* Reserved: refused before anything is looked up */
+		cmd.type = IOMMU_VIOMMU_TYPE_DEFAULT;
 		break;
 	default:
-		cmd.type = IOMMU_VIOMMU_TYPE_DEFAULT;
+		cmd.type = IOMMU_VIOMMU_TYPE_SELFTEST;
 		break;
 	}
 	if (chance(5))
 		cmd.flags = 1U << below(32);
 	dev = obj(cmd.dev_id);
 	pt = obj(cmd.hwpt_id);
-	if (cmd.flags)
+	if (cmd.flags || cmd.type == IOMMU_VIOMMU_TYPE_DEFAULT)
 		want = V_EOPNOTSUPP;
 	else if (dev->kind != K_IDEV || pt->kind != K_HWPT)
 		want = V_ENOENT;
@@ -903,8 +907,7 @@ static void op_viommu_alloc(void)
 		want = V_EINVAL;
 	else if (dev->iommu == 0)
 		want = V_ANY;
-	else if (cmd.type != IOMMU_VIOMMU_TYPE_DEFAULT &&
-		 cmd.type != IOMMU_VIOMMU_TYPE_SELFTEST)
+	else if (cmd.type != IOMMU_VIOMMU_TYPE_SELFTEST)
 		want = V_EOPNOTSUPP;
 	else
 		want = V_OK;
@@ -988,6 +991,132 @@ static void op_vdevice_alloc(void)
 	obj(cmd.out_vdevice_id)->idev = cmd.dev_id;
 	obj(cmd.out_vdevice_id)->virt_id = cmd.virt_id;
 	vi->users++;
+}
+
+/* A nested HWPT on a vIOMMU: iommufd_hwpt_alloc(), then the mock vIOMMU */
+static void op_viommu_nested(void)
+{
+	struct {
+		struct iommu_hwpt_selftest cfg;
+		__u8 tail[64];
+	} data = { .cfg = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT } };
+	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
+	enum shape shape = pick_shape(true);
+	struct obj *dev, *v;
+	unsigned int want;
+
+	cmd.dev_id = pick_id(K_IDEV);
+	cmd.pt_id = pick_id(K_VIOMMU);
+	/* IOAS and HWPT parents are op_hwpt_alloc()'s */
+	if (is(cmd.pt_id, K_IOAS) || is(cmd.pt_id, K_HWPT))
+		return;
+	cmd.data_type = chance(90) ? IOMMU_HWPT_DATA_SELFTEST : rnd();
+	cmd.data_len = sizeof(data.cfg);
+	cmd.data_uptr = (uintptr_t)&data;
+	if (chance(10))
+		cmd.flags = 1U << below(32);
+	if (chance(5))
+		cmd.data_len = chance(50) ? 0 : 1 + below(64);
+	dev = obj(cmd.dev_id);
+	v = obj(cmd.pt_id);
+
+	if (!cmd.data_type != !cmd.data_len)
+		want = V_EINVAL;
+	else if (dev->kind != K_IDEV)
+		want = V_ENOENT;
+	else if (v->kind != K_VIOMMU)
+		want = V_EINVAL;
+	else if (cmd.flags & ~IOMMU_HWPT_FAULT_ID_VALID || !cmd.data_len)
+		want = V_EOPNOTSUPP;
+	else if (dev->iommu != v->iommu)
+		want = V_EINVAL;
+	else if (v->iommu == 0)
+		want = V_ANY;	/* a real driver's vIOMMU */
+	else if (cmd.data_type != IOMMU_HWPT_DATA_SELFTEST)
+		want = V_EOPNOTSUPP;
+	else if (cmd.data_len != sizeof(data.cfg))
+		want = V_EINVAL;
+	else
+		/* Allocated, then fault_id (0) is not found */
+		want = cmd.flags ? V_ENOENT : V_OK;
+	if (want & V_OK && nlive > MAX_LIVE)
+		return;
+	if (iommufd_call(OP_VIOMMU_NESTED, iommufd, IOMMU_HWPT_ALLOC, &cmd,
+			 sizeof(cmd), offsetof(struct iommu_hwpt_alloc, data_type),
+			 shape, want, "dev %u (%s) vIOMMU %u (%s) flags %#x type %#x data %u",
+			 cmd.dev_id, kind_names[dev->kind], cmd.pt_id,
+			 kind_names[v->kind], cmd.flags, cmd.data_type,
+			 cmd.data_len) != V_OK ||
+	    shape == SHAPE_READONLY || v->kind != K_VIOMMU)
+		return;
+	model_new(cmd.out_hwpt_id, K_NESTED, OP_VIOMMU_NESTED);
+	obj(cmd.out_hwpt_id)->on = cmd.pt_id;
+	v->users++;
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE on a vIOMMU or a nested HWPT, with the selftest
+ * entries.  The mock stops at the first entry with an unknown flag (both)
+ * or an IOTLB ID beyond its last (the nested domain only); entry_num must
+ * say how many went before it.
+ */
+static void op_invalidate(void)
+{
+	struct iommu_hwpt_invalidate_selftest inv[4] = {};
+	struct iommu_hwpt_invalidate cmd = { .size = sizeof(cmd) };
+	enum shape shape = pick_shape(true);
+	unsigned int want, i, good;
+	struct obj *h;
+	__u32 n;
+
+	cmd.hwpt_id = chance(70) ? pick_id(K_VIOMMU) : pick_id(K_NESTED);
+	cmd.data_type = chance(85) ? IOMMU_HWPT_INVALIDATE_DATA_SELFTEST :
+				     below(3);
+	cmd.data_uptr = (uintptr_t)inv;
+	cmd.entry_len = sizeof(*inv);
+	n = below(ARRAY_SIZE(inv) + 1);
+	cmd.entry_num = n;
+	for (i = 0; i < ARRAY_SIZE(inv); i++) {
+		inv[i].flags = chance(50) ? IOMMU_TEST_INVALIDATE_FLAG_ALL : 0;
+		if (chance(10))
+			inv[i].flags |= 1U << (1 + below(31));
+		inv[i].iotlb_id = chance(90) ? below(MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1) :
+					       rnd();
+	}
+	h = obj(cmd.hwpt_id);
+	for (good = 0; good < n; good++)
+		if (inv[good].flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL ||
+		    (h->kind == K_NESTED &&
+		     inv[good].iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX))
+			break;
+
+	if (h->kind != K_VIOMMU && h->kind != K_NESTED)
+		want = V_ENOENT;
+	else if (h->vtd || (h->kind == K_VIOMMU && h->iommu == 0))
+		want = V_ANY;	/* a real driver's */
+	else if (cmd.data_type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
+		want = V_EINVAL;
+	else if (good < n)
+		want = inv[good].flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL ?
+		       V_EOPNOTSUPP : V_EINVAL;
+	else
+		want = V_OK;
+	/* It writes entry_num back whatever the outcome */
+	if (shape == SHAPE_READONLY)
+		want = V_EFAULT;
+	iommufd_call(OP_INVALIDATE, iommufd, IOMMU_HWPT_INVALIDATE, &cmd,
+		     sizeof(cmd), sizeof(cmd), shape, want,
+		     "%s %u type %#x entries %u", kind_names[h->kind],
+		     cmd.hwpt_id, cmd.data_type, n);
+	if (shape != SHAPE_EXACT || want == V_ANY)
+		return;
+	/* Nothing is handled of a refused type or object */
+	if (want == V_ENOENT ||
+	    cmd.data_type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
+		good = 0;
+	if (cmd.entry_num != good)
+		mismatch(OP_INVALIDATE, "%s %u: entry_num %u, want %u",
+			 kind_names[h->kind], cmd.hwpt_id, cmd.entry_num, good);
 }
 
 static void op_find_dev(void)
@@ -2252,6 +2381,8 @@ static void (*const run[NR_OPS])(void) = {
 	[OP_IOAS_UNMAP] = op_ioas_unmap,
 	[OP_FIND_DEV] = op_find_dev,
 	[OP_REPLACE] = op_replace,
+	[OP_VIOMMU_NESTED] = op_viommu_nested,
+	[OP_INVALIDATE] = op_invalidate,
 	[OP_BAD_IOCTL] = op_bad_ioctl,
 	[OP_REOPEN] = op_reopen,
 	[OP_VFIO_CONTAINER] = op_vfio_container,

@@ -2,11 +2,13 @@
 /*
  * iommufd vIOMMU and vDEVICE objects (IOMMU_VIOMMU_ALLOC, IOMMU_VDEVICE_ALLOC)
  * on the mock IOMMU driver: allocation and teardown orders, the errnos of
- * the UAPI, several vIOMMUs per device, ID reuse, and the virt_id -> device
- * lookup drivers use (through IOMMU_TEST_OP_VIOMMU_FIND_DEV).
+ * the UAPI, several vIOMMUs per device, ID reuse, nested HWPTs allocated on
+ * a vIOMMU and invalidations through it, and the virt_id -> device lookup
+ * drivers use (through IOMMU_TEST_OP_VIOMMU_FIND_DEV).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -145,7 +147,7 @@ TEST_F(viommu, alloc_destroy)
 	__u32 viommu_id, vdev_id;
 
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 0x10, &vdev_id);
 	test_cmd_find_dev(viommu_id, self->idev_id, 0x10);
 
@@ -185,25 +187,28 @@ TEST_F(viommu, viommu_alloc_errors)
 	};
 	__u32 nested_id;
 
+	/* Reserved: no driver backs it */
 	test_err_viommu_alloc(EOPNOTSUPP, self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, 1);
+			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
 	test_err_viommu_alloc(EOPNOTSUPP, self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, 1U << 31);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, 1);
+	test_err_viommu_alloc(EOPNOTSUPP, self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_SELFTEST, 1U << 31);
 	/* A type the driver does not back */
-	test_err_viommu_alloc(EOPNOTSUPP, self->idev_id, self->parent_id, 1,
-			      0);
+	test_err_viommu_alloc(EOPNOTSUPP, self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0);
 	/* Not a nesting parent */
 	test_err_viommu_alloc(EINVAL, self->idev_id, self->hwpt_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, 0);
 	/* Not a paging HWPT, not a device, no such object */
 	test_err_viommu_alloc(ENOENT, self->idev_id, self->ioas_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, 0);
 	test_err_viommu_alloc(ENOENT, self->stdev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, 0);
 	test_err_viommu_alloc(ENOENT, self->ioas_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, 0);
 	test_err_viommu_alloc(ENOENT, self->idev_id, 9999,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, 0);
 	/* A nested HWPT is not a paging one */
 	test_cmd_hwpt_alloc_nested(self->idev_id, self->parent_id, 0,
 				   &nested_id, IOMMU_HWPT_DATA_SELFTEST,
@@ -211,7 +216,7 @@ TEST_F(viommu, viommu_alloc_errors)
 					   .iotlb = IOMMU_TEST_IOTLB_DEFAULT },
 				   sizeof(struct iommu_hwpt_selftest));
 	test_err_viommu_alloc(ENOENT, self->idev_id, nested_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, 0);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, 0);
 	test_ioctl_destroy(nested_id);
 	/* Too short for the output */
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_VIOMMU_ALLOC, &cmd));
@@ -238,7 +243,7 @@ TEST_F(viommu, vdevice_alloc_errors)
 	__u32 viommu_id, vdev_id, vdev2_id;
 
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 
 	/* A device behind another IOMMU instance */
 	test_err_vdevice_alloc(EINVAL, viommu_id, self->idev_o_id, 1);
@@ -271,7 +276,7 @@ TEST_F(viommu, large_virt_id)
 	__u32 viommu_id, vdev_id;
 
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 0xffffffffULL,
 			       &vdev_id);
 	test_cmd_find_dev(viommu_id, self->idev_id, 0xffffffffULL);
@@ -285,9 +290,9 @@ TEST_F(viommu, other_iommu)
 
 	/* A vIOMMU of the second instance, on the same parent */
 	test_cmd_viommu_alloc(self->idev_o_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_o_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_o_id);
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 	test_err_vdevice_alloc(EINVAL, viommu_o_id, self->idev_id, 1);
 	test_err_vdevice_alloc(EINVAL, viommu_o_id, self->idev2_id, 1);
 	test_err_vdevice_alloc(EINVAL, viommu_id, self->idev_o_id, 1);
@@ -307,7 +312,7 @@ TEST_F(viommu, several_viommus_per_device)
 
 	for (i = 0; i != 3; i++)
 		test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-				      IOMMU_VIOMMU_TYPE_DEFAULT,
+				      IOMMU_VIOMMU_TYPE_SELFTEST,
 				      &viommu_ids[i]);
 	/* The same virt_id, then different ones */
 	test_cmd_vdevice_alloc(viommu_ids[0], self->idev_id, 5, &vdev_ids[0]);
@@ -337,7 +342,7 @@ TEST_F(viommu, id_reuse)
 	int i;
 
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 	for (i = 0; i != 4; i++) {
 		/* The same device and virt_id again once destroyed */
 		test_cmd_vdevice_alloc(viommu_id, self->idev_id, 3, &vdev_id);
@@ -351,7 +356,7 @@ TEST_F(viommu, id_reuse)
 	test_ioctl_destroy(viommu_id);
 	/* A new vIOMMU on the same parent */
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 3, &vdev_id);
 	test_ioctl_destroy(vdev_id);
 	test_ioctl_destroy(viommu_id);
@@ -363,7 +368,7 @@ TEST_F(viommu, unbind_destroys_vdevices)
 	__u32 viommu_id, viommu2_id, vdev_id, vdev2_id, vdev3_id;
 
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
 			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu2_id);
 	test_cmd_vdevice_alloc(viommu_id, self->idev2_id, 1, &vdev_id);
@@ -391,7 +396,7 @@ TEST_F(viommu, close_with_everything_live)
 	__u32 viommu_id, viommu2_id, vdev_id;
 
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 	test_cmd_viommu_alloc(self->idev_o_id, self->parent_id,
 			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu2_id);
 	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 1, &vdev_id);
@@ -405,7 +410,7 @@ TEST_F(viommu, ioas_and_parent_order)
 	__u32 viommu_id, vdev_id;
 
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 	test_cmd_vdevice_alloc(viommu_id, self->idev_id, 1, &vdev_id);
 	/* Detach every device from the IOAS: the vIOMMU is unaffected */
 	test_cmd_mock_domain_replace(self->stdev_id, self->parent_id);
@@ -416,6 +421,186 @@ TEST_F(viommu, ioas_and_parent_order)
 	test_err_destroy(EBUSY, self->parent_id);	/* still attached */
 	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
 	test_ioctl_destroy(self->parent_id);
+}
+
+TEST_F(viommu, nested_hwpt)
+{
+	struct iommu_hwpt_selftest data = {
+		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
+	};
+	__u32 viommu_id, viommu2_id, nested_id, id;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
+	test_cmd_hwpt_alloc_nested(self->idev_id, viommu_id, 0, &nested_id,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data));
+	/* The nested HWPT holds the vIOMMU, the vIOMMU the parent */
+	test_err_destroy(EBUSY, viommu_id);
+	test_err_destroy(EBUSY, self->parent_id);
+
+	/* A device of another IOMMU, flags and data the vIOMMU refuses */
+	test_err_hwpt_alloc_nested(EINVAL, self->idev_o_id, viommu_id, 0, &id,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data));
+	test_err_hwpt_alloc_nested(EOPNOTSUPP, self->idev_id, viommu_id,
+				   IOMMU_HWPT_ALLOC_NEST_PARENT, &id,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data));
+	test_err_hwpt_alloc_nested(EOPNOTSUPP, self->idev_id, viommu_id, 0,
+				   &id, IOMMU_HWPT_DATA_NONE, NULL, 0);
+	test_err_hwpt_alloc_nested(EOPNOTSUPP, self->idev_id, viommu_id, 0,
+				   &id, IOMMU_HWPT_DATA_VTD_S1, &data,
+				   sizeof(data));
+
+	/* Attached, it is busy; detached, it goes and frees the vIOMMU */
+	test_cmd_mock_domain_replace(self->stdev_id, nested_id);
+	test_err_destroy(EBUSY, nested_id);
+	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
+	test_ioctl_destroy(nested_id);
+	test_ioctl_destroy(viommu_id);
+
+	/* Several vIOMMUs, each with its nested HWPTs, torn down by close */
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
+	test_cmd_viommu_alloc(self->idev_o_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu2_id);
+	test_cmd_hwpt_alloc_nested(self->idev_id, viommu_id, 0, &nested_id,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data));
+	test_cmd_hwpt_alloc_nested(self->idev_o_id, viommu2_id, 0, &id,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data));
+	test_cmd_mock_domain_replace(self->stdev2_id, nested_id);
+}
+
+TEST_F(viommu, invalidate)
+{
+	struct iommu_hwpt_invalidate_selftest inv[3] = {
+		{ .iotlb_id = 0 },
+		{ .flags = IOMMU_TEST_INVALIDATE_FLAG_ALL },
+		{ .flags = 1U << 31 },	/* not a flag */
+	};
+	struct iommu_hwpt_selftest data = {
+		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
+	};
+	__u32 viommu_id, nested_id, num;
+
+	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
+	/* An empty array asks whether the type is taken */
+	num = 0;
+	test_cmd_hwpt_invalidate(viommu_id, inv,
+				 IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				 sizeof(*inv), &num);
+	num = 1;
+	test_err_hwpt_invalidate(EINVAL, viommu_id, inv,
+				 IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+				 sizeof(*inv), &num);
+	EXPECT_EQ(0, num);
+	/* Two good entries, then a bad one: two handled */
+	num = 3;
+	test_err_hwpt_invalidate(EOPNOTSUPP, viommu_id, inv,
+				 IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				 sizeof(*inv), &num);
+	EXPECT_EQ(2, num);
+	num = 2;
+	test_cmd_hwpt_invalidate(viommu_id, inv,
+				 IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				 sizeof(*inv), &num);
+	EXPECT_EQ(2, num);
+
+	/* Neither a nested HWPT nor a vIOMMU */
+	num = 1;
+	test_err_hwpt_invalidate(ENOENT, self->parent_id, inv,
+				 IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				 sizeof(*inv), &num);
+	EXPECT_EQ(0, num);
+	/* A nested HWPT of the vIOMMU still takes its own invalidations */
+	test_cmd_hwpt_alloc_nested(self->idev_id, viommu_id, 0, &nested_id,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data));
+	num = 1;
+	test_cmd_hwpt_invalidate(nested_id, inv,
+				 IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				 sizeof(*inv), &num);
+	EXPECT_EQ(1, num);
+}
+
+/*
+ * Lookups racing every way a vDEVICE goes: IOMMU_DESTROY of the vDEVICE,
+ * unbinding its device, and the vIOMMU going after them.  The lookup
+ * reads the vIOMMU's xarray under its lock and the device's binding
+ * through the vDEVICE; a lookup may only ever find the right device or
+ * nothing.  The debug kernel's KASAN and lockdep judge the kernel side.
+ */
+struct race {
+	int fd;
+	/* Read and written with __atomic_*(): the threads race on them */
+	__u32 viommu_id, idev_id;
+	int stop;
+	unsigned long found, missed, wrong;
+};
+
+static void *race_lookup(void *arg)
+{
+	struct race *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		__u32 viommu_id = __atomic_load_n(&r->viommu_id, __ATOMIC_RELAXED);
+		__u32 idev_id = __atomic_load_n(&r->idev_id, __ATOMIC_RELAXED);
+		int ret = _test_cmd_find_dev(r->fd, viommu_id, idev_id, 9);
+
+		if (!ret)
+			__atomic_add_fetch(&r->found, 1, __ATOMIC_RELAXED);
+		else if (errno == ENOENT || errno == EINVAL)
+			__atomic_add_fetch(&r->missed, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_add_fetch(&r->wrong, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_F(viommu, lookup_races)
+{
+	struct race r = { .fd = self->fd };
+	pthread_t threads[3];
+	__u32 stdev_id, idev_id, viommu_id, vdev_id;
+	unsigned int i, t;
+
+	for (t = 0; t < ARRAY_SIZE(threads); t++)
+		ASSERT_EQ(0, pthread_create(&threads[t], NULL, race_lookup, &r));
+	/* A bounded amount of work, not a time: 100 rounds of each kind */
+	for (i = 0; i < 300; i++) {
+		test_cmd_mock_domain(self->ioas_id, &stdev_id, NULL, &idev_id);
+		test_cmd_viommu_alloc(idev_id, self->parent_id,
+				      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
+		__atomic_store_n(&r.viommu_id, viommu_id, __ATOMIC_RELAXED);
+		__atomic_store_n(&r.idev_id, idev_id, __ATOMIC_RELAXED);
+		test_cmd_vdevice_alloc(viommu_id, idev_id, 9, &vdev_id);
+		switch (i % 3) {
+		case 0:	/* the vDEVICE destroyed, then the device unbound */
+			test_ioctl_destroy(vdev_id);
+			test_ioctl_destroy(stdev_id);
+			break;
+		case 1:	/* the device unbound with its vDEVICE */
+			test_ioctl_destroy(stdev_id);
+			test_err_destroy(ENOENT, vdev_id);
+			break;
+		default: /* the vDEVICE, then the vIOMMU, the device last */
+			test_ioctl_destroy(vdev_id);
+			break;
+		}
+		test_ioctl_destroy(viommu_id);
+		if (i % 3 == 2)
+			test_ioctl_destroy(stdev_id);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+	for (t = 0; t < ARRAY_SIZE(threads); t++)
+		ASSERT_EQ(0, pthread_join(threads[t], NULL));
+	printf("# lookups: %lu found, %lu missed, %lu wrong\n", r.found,
+	       r.missed, r.wrong);
+	EXPECT_EQ(0, r.wrong);
 }
 
 TEST_F(viommu, find_dev_reserved)
@@ -429,7 +614,7 @@ TEST_F(viommu, find_dev_reserved)
 	__u32 viommu_id;
 
 	test_cmd_viommu_alloc(self->idev_id, self->parent_id,
-			      IOMMU_VIOMMU_TYPE_DEFAULT, &viommu_id);
+			      IOMMU_VIOMMU_TYPE_SELFTEST, &viommu_id);
 	cmd.id = viommu_id;
 	EXPECT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_TEST_CMD, &cmd));
 }
@@ -442,15 +627,26 @@ TEST_F(viommu, find_dev_reserved)
 static int viommu_sequence(int fd, __u32 idev_id, __u32 idev2_id,
 			   __u32 stdev2_id, __u32 parent_id)
 {
-	__u32 viommu_id, viommu2_id, vdev_id, vdev2_id;
+	struct iommu_hwpt_selftest data = {
+		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
+	};
+	__u32 viommu_id, viommu2_id, vdev_id, vdev2_id, nested_id;
 
 	if (_test_cmd_viommu_alloc(fd, idev_id, parent_id,
-				   IOMMU_VIOMMU_TYPE_DEFAULT, 0, &viommu_id) ||
+				   IOMMU_VIOMMU_TYPE_SELFTEST, 0, &viommu_id) ||
 	    _test_cmd_viommu_alloc(fd, idev_id, parent_id,
 				   IOMMU_VIOMMU_TYPE_SELFTEST, 0, &viommu2_id) ||
 	    _test_cmd_vdevice_alloc(fd, viommu_id, idev_id, 1, &vdev_id) ||
 	    _test_cmd_vdevice_alloc(fd, viommu2_id, idev2_id, 1, &vdev2_id) ||
 	    _test_cmd_vdevice_alloc(fd, viommu_id, idev2_id, 2, NULL) ||
+	    _test_cmd_hwpt_alloc(fd, idev_id, viommu_id, 0, 0, &nested_id,
+				 IOMMU_HWPT_DATA_SELFTEST, &data,
+				 sizeof(data)) ||
+	    /* Left to the close, with the vIOMMU it holds */
+	    _test_cmd_hwpt_alloc(fd, idev2_id, viommu_id, 0, 0, NULL,
+				 IOMMU_HWPT_DATA_SELFTEST, &data,
+				 sizeof(data)) ||
+	    _test_ioctl_destroy(fd, nested_id) ||
 	    _test_cmd_find_dev(fd, viommu_id, idev_id, 1) ||
 	    _test_ioctl_destroy(fd, vdev_id) ||
 	    _test_ioctl_destroy(fd, stdev2_id) ||
