@@ -23,7 +23,7 @@
 TESTS="bind_vfio container_unmapped container_mapped container_huge
 	container_many cdev_unmapped cdev_mapped cdev_huge cdev_many
 	container_readonly container_phys cdev_readonly cdev_phys
-	cdev_blocked cdev_replace negative_controls release"
+	cdev_blocked cdev_replace cdev_nested negative_controls release"
 
 EDU_ID=0x1234:0x11e8
 our_core || export EDU_DMA_NO_OWNER=1
@@ -64,15 +64,19 @@ mappings_arg() {
 	[ -z "$n" ] || echo "-n $n"
 }
 
+# Until the drivers' rate limits let the first line of a fault through.
+wait_rate_limits() {
+	[ -f /tmp/edu_faulted ] || return 0
+	wait_s=$(($(cat /tmp/edu_faulted) + 6 - $(uptime_s)))
+	[ $wait_s -le 0 ] || { echo "waiting ${wait_s}s for the rate limits"; sleep $wait_s; }
+}
+
 # edu WAY CASE [FAULT]: one run of edu-dma; with FAULT, the IOMMU driver
 # must have logged a refused DMA during it, and the run starts once the
 # drivers' rate limits let the first line of a fault through.
 edu() {
 	[ -f /tmp/edu_bdf ] || fail "edu is not on vfio-pci" || return 1
-	if [ -n "$3" ] && [ -f /tmp/edu_faulted ]; then
-		wait_s=$(($(cat /tmp/edu_faulted) + 6 - $(uptime_s)))
-		[ $wait_s -le 0 ] || { echo "waiting ${wait_s}s for the rate limits"; sleep $wait_s; }
-	fi
+	[ -z "$3" ] || wait_rate_limits
 	dmesg -c >/dev/null
 	# shellcheck disable=SC2046
 	edu-dma $(mappings_arg) "$1" "$2" "$(cat /tmp/edu_bdf)"
@@ -118,6 +122,24 @@ test_cdev_replace() {
 	[ "$(param iommutest.iommu)" != virtio ] ||
 		{ echo "SKIP: virtio-iommu 6.12 cannot replace an IOAS (aperture known only at attach)"; return 77; }
 	edu cdev replace
+}
+
+# A VMM's vIOMMU on an SMMUv3 with both stages (tools/iommu/edu-nested.c):
+# edu's DMA goes through a stage 1 that the program writes as a guest
+# would, on top of the IOAS's stage 2.  Its DMA to an IOVA the stage 1
+# leaves unmapped must be reported by the SMMU driver.  Elsewhere the
+# program says why it cannot run and exits 77.
+test_cdev_nested() {
+	[ -f /tmp/edu_bdf ] || fail "edu is not on vfio-pci" || return 1
+	wait_rate_limits
+	dmesg -c >/dev/null
+	edu-nested "$(cat /tmp/edu_bdf)"
+	rc=$?
+	[ $rc -eq 0 ] || return $rc
+	fault_logged 'event 0x1[0-3] received' ||
+		fail "no SMMU event line for the stage-1 fault" || return 1
+	dmesg | grep -E 'event 0x1[0-3] received' | head -3
+	uptime_s >/tmp/edu_faulted
 }
 
 # The cases can fail: with the unmap left out, or the destination mapped
