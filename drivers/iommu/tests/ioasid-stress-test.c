@@ -79,7 +79,6 @@ static struct stress_obj *obj_new(struct stress *s, struct ioasid_set *set,
 	return o;
 }
 
-
 static void stress_thread_done(struct stress *s)
 {
 	if (atomic_dec_and_test(&s->running))
