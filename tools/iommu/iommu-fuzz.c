@@ -76,7 +76,7 @@
 /* The outcomes a call may have: success or one of these errnos */
 static const int xerrno[] = {
 	0, ENOENT, EINVAL, EBUSY, EEXIST, EOPNOTSUPP, E2BIG, EFAULT, EBADF,
-	EBADFD, EPERM, ENODEV, ENOTTY, EOVERFLOW,
+	EBADFD, EPERM, ENODEV, ENOTTY, EOVERFLOW, EIO,
 };
 
 enum {
@@ -84,15 +84,16 @@ enum {
 	V_EEXIST = 1 << 4, V_EOPNOTSUPP = 1 << 5, V_E2BIG = 1 << 6,
 	V_EFAULT = 1 << 7, V_EBADF = 1 << 8, V_EBADFD = 1 << 9,
 	V_EPERM = 1 << 10, V_ENODEV = 1 << 11, V_ENOTTY = 1 << 12,
-	V_EOVERFLOW = 1 << 13, V_OTHER = 1 << 14,
-	V_ERR = 0x7fff & ~V_OK,
-	V_ANY = 0x7fff,
+	V_EOVERFLOW = 1 << 13, V_EIO = 1 << 14, V_OTHER = 1 << 15,
+	V_ERR = 0xffff & ~V_OK,
+	V_ANY = 0xffff,
 };
 
 enum op {
 	OP_IOAS_ALLOC, OP_MOCK_DEV, OP_HWPT_ALLOC, OP_VIOMMU_ALLOC,
 	OP_VDEVICE_ALLOC, OP_DESTROY, OP_IOAS_MAP, OP_IOAS_UNMAP, OP_FIND_DEV,
-	OP_REPLACE, OP_VIOMMU_NESTED, OP_INVALIDATE, OP_BAD_IOCTL, OP_REOPEN,
+	OP_REPLACE, OP_VIOMMU_NESTED, OP_INVALIDATE, OP_HW_INFO, OP_BAD_IOCTL,
+	OP_REOPEN,
 	OP_VFIO_CONTAINER, OP_VFIO_VERSION, OP_VFIO_EXTENSION,
 	OP_VFIO_GROUP, OP_VFIO_STATUS, OP_VFIO_SET_CONTAINER,
 	OP_VFIO_UNSET_CONTAINER, OP_VFIO_SET_IOMMU, OP_VFIO_MAP,
@@ -119,6 +120,7 @@ static const struct {
 	[OP_REPLACE] = { "TEST_OP_MOCK_DOMAIN_REPLACE", 4 },
 	[OP_VIOMMU_NESTED] = { "IOMMU_HWPT_ALLOC on a vIOMMU", 8 },
 	[OP_INVALIDATE] = { "IOMMU_HWPT_INVALIDATE", 6 },
+	[OP_HW_INFO] = { "IOMMU_GET_HW_INFO", 2 },
 	[OP_BAD_IOCTL] = { "iommufd unknown ioctl", 1 },
 	[OP_REOPEN] = { "close+open /dev/iommu", 1 },
 	[OP_VFIO_CONTAINER] = { "open/close /dev/vfio/vfio", 3, true },
@@ -502,10 +504,10 @@ static __u32 pick_where(enum kind kind, bool (*pred)(struct obj *o, long arg),
 	return n ? cands[below(n)] : 0;
 }
 
-/* @want: 1 for nesting parents, 0 for the others */
-static bool parent_is(struct obj *o, long want)
+/* A nesting parent of the VFIO device's IOMMU (@real) or of a mock one */
+static bool parent_of(struct obj *o, long real)
 {
-	return o->parent == !!want;
+	return o->parent && o->vtd == !!real;
 }
 
 static bool on_iommu(struct obj *o, long iommu)
@@ -516,6 +518,25 @@ static bool on_iommu(struct obj *o, long iommu)
 static bool on_viommu(struct obj *o, long viommu)
 {
 	return o->viommu == viommu;
+}
+
+/* How often (%) a pick prefers the VFIO device's IOMMU: more with -c */
+static unsigned int real_bias = 35;
+
+/* A device, often the VFIO device while it is bound */
+static __u32 pick_dev(void)
+{
+	__u32 real = pick_where(K_IDEV, on_iommu, 0);
+
+	return real && chance(real_bias) ? real : pick_id(K_IDEV);
+}
+
+/* A vIOMMU ID, often one of the VFIO device's IOMMU */
+static __u32 pick_viommu(void)
+{
+	__u32 real = pick_where(K_VIOMMU, on_iommu, 0);
+
+	return real && chance(real_bias) ? real : pick_id(K_VIOMMU);
 }
 
 /* The device (or mock device) @id is attached to HWPT @hwpt from now on */
@@ -788,7 +809,7 @@ static void op_hwpt_alloc(void)
 	unsigned int want;
 	bool nested;
 
-	cmd.dev_id = chance(90) ? pick_id(K_IDEV) : pick_id(K_FREE);
+	cmd.dev_id = chance(90) ? pick_dev() : pick_id(K_FREE);
 	nested = chance(25);
 	cmd.pt_id = pick_id(nested ? K_HWPT : K_IOAS);
 	/* A vIOMMU parent is op_viommu_nested()'s */
@@ -870,16 +891,144 @@ static void op_hwpt_alloc(void)
 	pt->users++;
 }
 
+/*
+ * The VFIO device's IOMMU as IOMMU_GET_HW_INFO first reported it: the
+ * model of what its driver does with vIOMMUs.  Of the real drivers only
+ * the SMMUv3 has a vIOMMU, and only with both stages.
+ */
+static struct {
+	bool known;
+	__u32 type;		/* IOMMU_HW_INFO_TYPE_* */
+	__u32 data_len;
+	bool nesting;		/* SMMUv3 IDR0.S1P and S2P */
+} real_iommu;
+
+/* Calls the model sent to the VFIO device's vIOMMU code: made, and ok */
+static struct {
+	unsigned long viommu[2], nested[2], invalidate[2], issued;
+} real_calls;
+
+static void count_real(unsigned long *calls, unsigned int got)
+{
+	calls[0]++;
+	if (got == V_OK)
+		calls[1]++;
+}
+
+static bool real_smmu_nesting(void)
+{
+	return real_iommu.type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3 &&
+	       real_iommu.nesting;
+}
+
+static void real_iommu_learn(const struct iommu_hw_info *cmd,
+			     const struct iommu_hw_info_arm_smmuv3 *smmu)
+{
+	real_iommu.known = true;
+	real_iommu.type = cmd->out_data_type;
+	real_iommu.data_len = cmd->data_len;
+	real_iommu.nesting = (smmu->idr[0] & 3) == 3;
+	if (verbose)
+		printf("the VFIO device's IOMMU: hw_info type %u, %u bytes%s\n",
+		       real_iommu.type, real_iommu.data_len,
+		       real_smmu_nesting() ? ", an SMMUv3 with nesting" : "");
+}
+
+/*
+ * IOMMU_GET_HW_INFO on a device ID: a mock device reports the selftest
+ * type, the VFIO device what it reported the first time.  The kernel
+ * copies what fits of its data and zeroes the rest of the user's buffer.
+ */
+static void hw_info(__u32 dev_id, enum shape shape, bool plain)
+{
+	union {
+		struct iommu_hw_info_arm_smmuv3 smmu;
+		__u8 bytes[64];
+	} data;
+	struct iommu_hw_info cmd = { .size = sizeof(cmd) };
+	struct obj *dev = obj(dev_id);
+	__u32 in_len, copied, i;
+	unsigned int want;
+
+	memset(&data, 0xa5, sizeof(data));
+	cmd.dev_id = dev_id;
+	cmd.data_len = plain || chance(70) ? sizeof(data) :
+					     below(sizeof(data) + 1);
+	cmd.data_uptr = (uintptr_t)&data;
+	if (!plain && chance(5))
+		cmd.flags = 1U << below(32);
+	else if (!plain && chance(5))
+		cmd.__reserved[below(3)] = 1 + below(255);
+	in_len = cmd.data_len;
+	if (cmd.flags || cmd.__reserved[0] || cmd.__reserved[1] ||
+	    cmd.__reserved[2])
+		want = V_EOPNOTSUPP;
+	else
+		want = dev->kind == K_IDEV ? V_OK : V_ENOENT;
+	if (iommufd_call(OP_HW_INFO, iommufd, IOMMU_GET_HW_INFO, &cmd,
+			 sizeof(cmd), offsetof(struct iommu_hw_info, out_capabilities),
+			 shape, want, "dev %u (%s) data_len %u", dev_id,
+			 kind_names[dev->kind], cmd.data_len) != V_OK ||
+	    shape != SHAPE_EXACT)
+		return;
+	copied = cmd.data_len < in_len ? cmd.data_len : in_len;
+	for (i = copied; i < sizeof(data); i++)
+		if (data.bytes[i] != (i < in_len ? 0 : 0xa5)) {
+			mismatch(OP_HW_INFO, "dev %u: data_len %u in, %u out, byte %u is %#x",
+				 dev_id, in_len, cmd.data_len, i, data.bytes[i]);
+			break;
+		}
+	if (dev->iommu && cmd.out_data_type != IOMMU_HW_INFO_TYPE_SELFTEST)
+		mismatch(OP_HW_INFO, "mock dev %u: type %#x", dev_id,
+			 cmd.out_data_type);
+	/* The VFIO device's: learnt from a reply that fitted */
+	if (dev->iommu || cmd.data_len > in_len)
+		return;
+	if (!real_iommu.known)
+		real_iommu_learn(&cmd, &data.smmu);
+	else if (cmd.out_data_type != real_iommu.type ||
+		 cmd.data_len != real_iommu.data_len)
+		mismatch(OP_HW_INFO, "VFIO dev %u: type %u, %u bytes; was %u, %u",
+			 dev_id, cmd.out_data_type, cmd.data_len,
+			 real_iommu.type, real_iommu.data_len);
+}
+
+static void op_hw_info(void)
+{
+	hw_info(chance(90) ? pick_dev() : pick_id(K_FREE), pick_shape(true),
+		false);
+}
+
+/* What the VFIO device's driver answers IOMMU_VIOMMU_ALLOC with */
+static unsigned int real_viommu_want(__u32 type, __u32 parent, bool *real)
+{
+	__u32 id;
+
+	if (!real_iommu.known)
+		return V_ANY;
+	if (!real_smmu_nesting() || type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3)
+		return V_EOPNOTSUPP;
+	*real = true;
+	/* One vIOMMU per nesting parent: it owns the parent's VMID */
+	for (id = 1; id < MAX_ID; id++)
+		if (objs[id].kind == K_VIOMMU && objs[id].on == parent)
+			return V_EBUSY;
+	return V_OK;
+}
+
 static void op_viommu_alloc(void)
 {
 	struct iommu_viommu_alloc cmd = { .size = sizeof(cmd) };
 	enum shape shape = pick_shape(true);
 	struct obj *dev, *pt;
-	unsigned int want;
+	unsigned int want, got;
+	bool real = false;
 
-	cmd.dev_id = pick_id(K_IDEV);
-	/* Mostly a nesting parent, else any ID */
-	cmd.hwpt_id = chance(70) ? pick_where(K_HWPT, parent_is, 1) : 0;
+	cmd.dev_id = pick_dev();
+	dev = obj(cmd.dev_id);
+	/* Mostly a nesting parent of the device's kind, else any ID */
+	cmd.hwpt_id = chance(70) ? pick_where(K_HWPT, parent_of,
+					      dev->iommu == 0) : 0;
 	if (!cmd.hwpt_id)
 		cmd.hwpt_id = pick_id(K_HWPT);
 	switch (below(10)) {
@@ -887,17 +1036,21 @@ static void op_viommu_alloc(void)
 		cmd.type = rnd();
 		break;
 	case 1:
-	case 2:
 		/* Reserved: refused before anything is looked up */
 		cmd.type = IOMMU_VIOMMU_TYPE_DEFAULT;
 		break;
+	case 2:
+		/* The other driver's type */
+		cmd.type = dev->iommu ? IOMMU_VIOMMU_TYPE_ARM_SMMUV3 :
+					IOMMU_VIOMMU_TYPE_SELFTEST;
+		break;
 	default:
-		cmd.type = IOMMU_VIOMMU_TYPE_SELFTEST;
+		cmd.type = dev->iommu ? IOMMU_VIOMMU_TYPE_SELFTEST :
+					IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
 		break;
 	}
 	if (chance(5))
 		cmd.flags = 1U << below(32);
-	dev = obj(cmd.dev_id);
 	pt = obj(cmd.hwpt_id);
 	if (cmd.flags || cmd.type == IOMMU_VIOMMU_TYPE_DEFAULT)
 		want = V_EOPNOTSUPP;
@@ -906,19 +1059,21 @@ static void op_viommu_alloc(void)
 	else if (!pt->parent || pt->vtd != (dev->iommu == 0))
 		want = V_EINVAL;
 	else if (dev->iommu == 0)
-		want = V_ANY;
+		want = real_viommu_want(cmd.type, cmd.hwpt_id, &real);
 	else if (cmd.type != IOMMU_VIOMMU_TYPE_SELFTEST)
 		want = V_EOPNOTSUPP;
 	else
 		want = V_OK;
 	if (want & V_OK && nlive > MAX_LIVE)
 		return;
-	if (iommufd_call(OP_VIOMMU_ALLOC, iommufd, IOMMU_VIOMMU_ALLOC, &cmd,
-			 sizeof(cmd), sizeof(cmd), shape, want,
-			 "dev %u (%s) hwpt %u (%s) type %#x flags %#x",
-			 cmd.dev_id, kind_names[dev->kind], cmd.hwpt_id,
-			 kind_names[pt->kind], cmd.type, cmd.flags) != V_OK ||
-	    shape == SHAPE_READONLY)
+	got = iommufd_call(OP_VIOMMU_ALLOC, iommufd, IOMMU_VIOMMU_ALLOC, &cmd,
+			   sizeof(cmd), sizeof(cmd), shape, want,
+			   "dev %u (%s) hwpt %u (%s) type %#x flags %#x",
+			   cmd.dev_id, kind_names[dev->kind], cmd.hwpt_id,
+			   kind_names[pt->kind], cmd.type, cmd.flags);
+	if (real && shape == SHAPE_EXACT)
+		count_real(real_calls.viommu, got);
+	if (got != V_OK || shape == SHAPE_READONLY)
 		return;
 	model_new(cmd.out_viommu_id, K_VIOMMU, OP_VIOMMU_ALLOC);
 	obj(cmd.out_viommu_id)->on = cmd.hwpt_id;
@@ -955,7 +1110,7 @@ static void op_vdevice_alloc(void)
 	unsigned int want;
 	__u32 id;
 
-	cmd.viommu_id = pick_id(K_VIOMMU);
+	cmd.viommu_id = pick_viommu();
 	/* Mostly a device behind the vIOMMU's IOMMU, else any ID */
 	cmd.dev_id = 0;
 	if (chance(60))
@@ -993,32 +1148,120 @@ static void op_vdevice_alloc(void)
 	vi->users++;
 }
 
-/* A nested HWPT on a vIOMMU: iommufd_hwpt_alloc(), then the mock vIOMMU */
+/*
+ * The SMMUv3 STE fields (word 0: V 0, Cfg 3:1, S1Fmt 5:4, S1ContextPtr
+ * 51:6, S1CDMax 63:59; word 1: S1DSS, S1CIR, S1COR, S1CSH 7:0, S1STALLD
+ * 27, EATS 29:28) that a guest STE may set.
+ */
+#define STE0_ALLOWED	(0xf80fffffffffffffULL)
+#define STE1_ALLOWED	(0x380000ffULL)
+
+/*
+ * A guest STE for IOMMU_HWPT_DATA_ARM_SMMUV3: mostly one the driver takes
+ * (Cfg abort, bypass or stage 1, or V clear), else one bad field.
+ * Returns whether the driver takes it.
+ */
+static bool make_vste(__u64 ste[2])
+{
+	static const __u64 cfgs[] = { 0, 4, 5 }, bad_cfgs[] = { 1, 2, 3, 6, 7 };
+	__u64 s0 = 1 | cfgs[below(3)] << 1, s1 = 0;
+	unsigned int bit;
+
+	if (chance(60))
+		s0 |= rnd() & STE0_ALLOWED & ~0xfULL;
+	if (chance(50))
+		s1 |= rnd() & STE1_ALLOWED & ~(3ULL << 28);
+	if (chance(30))
+		s1 |= 1ULL << 28;	/* EATS: translated requests */
+	ste[0] = s0;
+	ste[1] = s1;
+	switch (below(10)) {
+	case 0:
+		/* Not valid: whatever the Cfg, the device is blocked */
+		ste[0] = (s0 & ~1ULL) | (__u64)below(8) << 1;
+		return true;
+	case 1:
+		ste[0] = (s0 & ~0xeULL) | bad_cfgs[below(5)] << 1;
+		return false;
+	case 2:
+		do
+			bit = below(64);
+		while (STE0_ALLOWED & (1ULL << bit));
+		ste[0] |= 1ULL << bit;
+		return false;
+	case 3:
+		do
+			bit = below(64);
+		while (STE1_ALLOWED & (1ULL << bit));
+		ste[1] |= 1ULL << bit;
+		return false;
+	case 4:
+		/* EATS 2 (split stage) and 3 are reserved for a guest */
+		ste[1] = (s1 & ~(3ULL << 28)) | (__u64)(2 + below(2)) << 28;
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* arm_vsmmu_alloc_domain_nested(), once the core let the call through */
+static unsigned int smmu_nested_want(const struct iommu_hwpt_alloc *cmd,
+				     bool vste_ok, bool *to_driver)
+{
+	*to_driver = true;
+	if (cmd->data_type != IOMMU_HWPT_DATA_ARM_SMMUV3 ||
+	    cmd->data_len != sizeof(struct iommu_hwpt_arm_smmuv3))
+		return V_EINVAL;
+	if (!vste_ok)
+		return V_EIO;
+	/* Allocated, then fault_id (0) is not found */
+	return cmd->flags ? V_ENOENT : V_OK;
+}
+
+/*
+ * A nested HWPT on a vIOMMU: iommufd_hwpt_alloc(), then the vIOMMU's
+ * driver, the mock's or the SMMUv3's.
+ */
 static void op_viommu_nested(void)
 {
 	struct {
-		struct iommu_hwpt_selftest cfg;
+		union {
+			struct iommu_hwpt_selftest cfg;
+			struct iommu_hwpt_arm_smmuv3 smmu;
+		};
 		__u8 tail[64];
 	} data = { .cfg = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT } };
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
 	enum shape shape = pick_shape(true);
 	struct obj *dev, *v;
-	unsigned int want;
+	unsigned int want, got;
+	bool real, to_driver = false, vste_ok = false;
 
-	cmd.dev_id = pick_id(K_IDEV);
-	cmd.pt_id = pick_id(K_VIOMMU);
+	cmd.pt_id = pick_viommu();
 	/* IOAS and HWPT parents are op_hwpt_alloc()'s */
 	if (is(cmd.pt_id, K_IOAS) || is(cmd.pt_id, K_HWPT))
 		return;
-	cmd.data_type = chance(90) ? IOMMU_HWPT_DATA_SELFTEST : rnd();
-	cmd.data_len = sizeof(data.cfg);
+	v = obj(cmd.pt_id);
+	/* Mostly a device behind the vIOMMU's IOMMU, else any ID */
+	cmd.dev_id = chance(70) ? pick_where(K_IDEV, on_iommu, v->iommu) : 0;
+	if (!cmd.dev_id)
+		cmd.dev_id = pick_id(K_IDEV);
+	dev = obj(cmd.dev_id);
+	real = v->kind == K_VIOMMU && v->iommu == 0;
+	if (real) {
+		vste_ok = make_vste(data.smmu.ste);
+		cmd.data_type = chance(90) ? IOMMU_HWPT_DATA_ARM_SMMUV3 :
+					     IOMMU_HWPT_DATA_SELFTEST;
+		cmd.data_len = sizeof(data.smmu);
+	} else {
+		cmd.data_type = chance(90) ? IOMMU_HWPT_DATA_SELFTEST : rnd();
+		cmd.data_len = sizeof(data.cfg);
+	}
 	cmd.data_uptr = (uintptr_t)&data;
 	if (chance(10))
 		cmd.flags = 1U << below(32);
 	if (chance(5))
 		cmd.data_len = chance(50) ? 0 : 1 + below(64);
-	dev = obj(cmd.dev_id);
-	v = obj(cmd.pt_id);
 
 	if (!cmd.data_type != !cmd.data_len)
 		want = V_EINVAL;
@@ -1030,8 +1273,8 @@ static void op_viommu_nested(void)
 		want = V_EOPNOTSUPP;
 	else if (dev->iommu != v->iommu)
 		want = V_EINVAL;
-	else if (v->iommu == 0)
-		want = V_ANY;	/* a real driver's vIOMMU */
+	else if (real)
+		want = smmu_nested_want(&cmd, vste_ok, &to_driver);
 	else if (cmd.data_type != IOMMU_HWPT_DATA_SELFTEST)
 		want = V_EOPNOTSUPP;
 	else if (cmd.data_len != sizeof(data.cfg))
@@ -1041,17 +1284,120 @@ static void op_viommu_nested(void)
 		want = cmd.flags ? V_ENOENT : V_OK;
 	if (want & V_OK && nlive > MAX_LIVE)
 		return;
-	if (iommufd_call(OP_VIOMMU_NESTED, iommufd, IOMMU_HWPT_ALLOC, &cmd,
-			 sizeof(cmd), offsetof(struct iommu_hwpt_alloc, data_type),
-			 shape, want, "dev %u (%s) vIOMMU %u (%s) flags %#x type %#x data %u",
-			 cmd.dev_id, kind_names[dev->kind], cmd.pt_id,
-			 kind_names[v->kind], cmd.flags, cmd.data_type,
-			 cmd.data_len) != V_OK ||
-	    shape == SHAPE_READONLY || v->kind != K_VIOMMU)
+	got = iommufd_call(OP_VIOMMU_NESTED, iommufd, IOMMU_HWPT_ALLOC, &cmd,
+			   sizeof(cmd), offsetof(struct iommu_hwpt_alloc, data_type),
+			   shape, want, "dev %u (%s) vIOMMU %u (%s) flags %#x type %#x data %u",
+			   cmd.dev_id, kind_names[dev->kind], cmd.pt_id,
+			   kind_names[v->kind], cmd.flags, cmd.data_type,
+			   cmd.data_len);
+	if (to_driver && shape == SHAPE_EXACT)
+		count_real(real_calls.nested, got);
+	if (got != V_OK || shape == SHAPE_READONLY || v->kind != K_VIOMMU)
 		return;
 	model_new(cmd.out_hwpt_id, K_NESTED, OP_VIOMMU_NESTED);
 	obj(cmd.out_hwpt_id)->on = cmd.pt_id;
+	obj(cmd.out_hwpt_id)->vtd = real;
 	v->users++;
+}
+
+/* A vSID, mostly one a vDEVICE of @viommu has */
+static __u32 pick_vsid(__u32 viommu)
+{
+	__u32 id = chance(75) ? pick_where(K_VDEV, on_viommu, viommu) : 0;
+
+	if (id && objs[id].virt_id <= 0xffffffffULL)
+		return objs[id].virt_id;
+	return chance(50) ? below(16) : rnd();
+}
+
+static bool vsid_known(__u32 viommu, __u32 vsid)
+{
+	__u32 id;
+
+	for (id = 1; id < MAX_ID; id++)
+		if (objs[id].kind == K_VDEV && objs[id].viommu == viommu &&
+		    objs[id].virt_id == vsid)
+			return true;
+	return false;
+}
+
+/*
+ * One guest command for an SMMUv3 vIOMMU: a TLBI_NH one or TLBI_NSNH_ALL
+ * (any ASID, VMID and address), CFGI_CD, CFGI_CD_ALL or ATC_INV with a
+ * vSID, or one the driver refuses.  Returns whether the driver takes it.
+ */
+static bool make_smmu_cmd(__u32 viommu, __u64 cmd[2])
+{
+	static const __u8 tlbi[] = { 0x10, 0x11, 0x12, 0x13, 0x30 };
+	static const __u8 by_sid[] = { 0x05, 0x06, 0x40 };
+	/* PREFETCH, CFGI_STE and _ALL, TLBI_EL2_*, S12_VMALL, S2_IPA, ... */
+	static const __u8 refused[] = {
+		0x01, 0x03, 0x04, 0x20, 0x21, 0x22, 0x28, 0x2a, 0x41, 0x44, 0x46,
+	};
+	__u32 vsid;
+
+	switch (below(10)) {
+	case 0: case 1: case 2: case 3: case 4: case 5:
+		cmd[0] = tlbi[below(ARRAY_SIZE(tlbi))] |
+			 (rnd() & 0xffffffff00000000ULL);
+		cmd[1] = (rnd() & ~0xfffULL) | below(2);
+		return true;
+	case 6: case 7: case 8:
+		vsid = pick_vsid(viommu);
+		cmd[0] = by_sid[below(ARRAY_SIZE(by_sid))] | (__u64)vsid << 32;
+		cmd[1] = below(2);
+		return vsid_known(viommu, vsid);
+	default:
+		cmd[0] = refused[below(ARRAY_SIZE(refused))] |
+			 (rnd() & 0xffffffff00000000ULL);
+		cmd[1] = rnd();
+		return false;
+	}
+}
+
+#define SMMU_INV_MAX	40	/* more than the driver's batch of 32 */
+
+/*
+ * IOMMU_HWPT_INVALIDATE on an SMMUv3 vIOMMU: the driver issues the
+ * commands before the first it refuses (-EIO) and says how many in
+ * entry_num; a wrong data type is refused before any.
+ */
+static void invalidate_smmu(struct iommu_hwpt_invalidate *cmd,
+			    enum shape shape)
+{
+	struct iommu_viommu_arm_smmuv3_invalidate inv[SMMU_INV_MAX] = {};
+	unsigned int want, got, i, good;
+	__u32 n;
+
+	cmd->data_type = chance(90) ? IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 :
+				      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+	cmd->data_uptr = (uintptr_t)inv;
+	cmd->entry_len = sizeof(*inv);
+	n = chance(20) ? below(SMMU_INV_MAX + 1) : below(5);
+	good = n;
+	for (i = 0; i < n; i++)
+		if (!make_smmu_cmd(cmd->hwpt_id, inv[i].cmd) && good == n)
+			good = i;
+	cmd->entry_num = n;
+	if (cmd->data_type != IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3) {
+		want = V_EINVAL;
+		good = 0;
+	} else {
+		want = good < n ? V_EIO : V_OK;
+	}
+	if (shape == SHAPE_READONLY)
+		want = V_EFAULT;
+	got = iommufd_call(OP_INVALIDATE, iommufd, IOMMU_HWPT_INVALIDATE, cmd,
+			   sizeof(*cmd), sizeof(*cmd), shape, want,
+			   "SMMUv3 vIOMMU %u type %#x entries %u (first refused %u)",
+			   cmd->hwpt_id, cmd->data_type, n, good);
+	if (shape != SHAPE_EXACT)
+		return;
+	count_real(real_calls.invalidate, got);
+	real_calls.issued += cmd->entry_num;
+	if (cmd->entry_num != good)
+		mismatch(OP_INVALIDATE, "SMMUv3 vIOMMU %u: entry_num %u, want %u",
+			 cmd->hwpt_id, cmd->entry_num, good);
 }
 
 /*
@@ -1069,7 +1415,12 @@ static void op_invalidate(void)
 	struct obj *h;
 	__u32 n;
 
-	cmd.hwpt_id = chance(70) ? pick_id(K_VIOMMU) : pick_id(K_NESTED);
+	cmd.hwpt_id = chance(70) ? pick_viommu() : pick_id(K_NESTED);
+	h = obj(cmd.hwpt_id);
+	if (h->kind == K_VIOMMU && h->iommu == 0) {
+		invalidate_smmu(&cmd, shape);
+		return;
+	}
 	cmd.data_type = chance(85) ? IOMMU_HWPT_INVALIDATE_DATA_SELFTEST :
 				     below(3);
 	cmd.data_uptr = (uintptr_t)inv;
@@ -1083,7 +1434,6 @@ static void op_invalidate(void)
 		inv[i].iotlb_id = chance(90) ? below(MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1) :
 					       rnd();
 	}
-	h = obj(cmd.hwpt_id);
 	for (good = 0; good < n; good++)
 		if (inv[good].flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL ||
 		    (h->kind == K_NESTED &&
@@ -1092,7 +1442,10 @@ static void op_invalidate(void)
 
 	if (h->kind != K_VIOMMU && h->kind != K_NESTED)
 		want = V_ENOENT;
-	else if (h->vtd || (h->kind == K_VIOMMU && h->iommu == 0))
+	else if (h->vtd && is(h->on, K_VIOMMU))
+		/* The SMMUv3's are invalidated through their vIOMMU */
+		want = V_EOPNOTSUPP;
+	else if (h->vtd)
 		want = V_ANY;	/* a real driver's */
 	else if (cmd.data_type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
 		want = V_EINVAL;
@@ -1111,7 +1464,7 @@ static void op_invalidate(void)
 	if (shape != SHAPE_EXACT || want == V_ANY)
 		return;
 	/* Nothing is handled of a refused type or object */
-	if (want == V_ENOENT ||
+	if (want == V_ENOENT || h->vtd ||
 	    cmd.data_type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
 		good = 0;
 	if (cmd.entry_num != good)
@@ -2182,9 +2535,15 @@ static void op_vfio_device(void)
 /* The cdev's device leaves the iommufd: its HWPT and device go */
 static void cdev_unbound(struct group *g)
 {
+	__u32 v;
+
 	if (g->cdev_bound && g->cdev_gen == ctx_gen) {
 		if (g->cdev_hwpt)
 			model_detach(g->cdev_hwpt);
+		/* iommufd_device_unbind() destroys its vDEVICEs first */
+		for (v = 1; v < MAX_ID; v++)
+			if (objs[v].kind == K_VDEV && objs[v].idev == g->cdev_idev)
+				model_destroy_vdev(v);
 		model_free(g->cdev_idev);
 	}
 	g->cdev_bound = false;
@@ -2246,6 +2605,8 @@ static void op_cdev_bind(void)
 		return;
 	model_new(bind.out_devid, K_IDEV, OP_CDEV_BIND);
 	obj(bind.out_devid)->iommu = 0;
+	if (!real_iommu.known)
+		hw_info(bind.out_devid, SHAPE_EXACT, true);
 	g->cdev_bound = true;
 	g->cdev_gen = ctx_gen;
 	g->cdev_idev = bind.out_devid;
@@ -2260,7 +2621,8 @@ static void op_cdev_attach(void)
 
 	if (g->cdevfd < 0)
 		return;
-	pt = chance(70) ? pick_id(K_IOAS) : pick_id(K_HWPT);
+	pt = chance(70) ? pick_id(K_IOAS) :
+	     chance(70) ? pick_id(K_HWPT) : pick_id(K_NESTED);
 	at.pt_id = pt;
 	if (!g->cdev_bound)
 		want = V_EINVAL;
@@ -2383,6 +2745,7 @@ static void (*const run[NR_OPS])(void) = {
 	[OP_REPLACE] = op_replace,
 	[OP_VIOMMU_NESTED] = op_viommu_nested,
 	[OP_INVALIDATE] = op_invalidate,
+	[OP_HW_INFO] = op_hw_info,
 	[OP_BAD_IOCTL] = op_bad_ioctl,
 	[OP_REOPEN] = op_reopen,
 	[OP_VFIO_CONTAINER] = op_vfio_container,
@@ -2406,11 +2769,25 @@ static void (*const run[NR_OPS])(void) = {
 static void die_usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-s SEED] [-n ITERATIONS] [-t SECONDS] [-d BDF] [-r BDF] [-v]\n"
+		"usage: %s [-s SEED] [-n ITERATIONS] [-t SECONDS] [-d BDF [-c]] [-r BDF] [-v]\n"
 		"  -d BDF  a device bound to vfio-pci, alone in its group\n"
+		"  -c      that device through its cdev only: no group or container\n"
+		"          ops, so it stays bound to iommufd and its IOMMU's own\n"
+		"          HWPTs and vIOMMUs get most of the run\n"
 		"  -r BDF  a device bound to vfio-pci whose group has a kernel driver\n",
 		prog);
 	exit(2);
+}
+
+/* Whether @op is in the run: the VFIO ones need -d, and -c keeps the cdev's */
+static bool op_in_run(enum op op, const char *dev, bool cdev_only)
+{
+	if (!ops[op].vfio)
+		return true;
+	if (!dev)
+		return false;
+	return !cdev_only || op == OP_VFIO_CDEV || op == OP_CDEV_BIND ||
+	       op == OP_CDEV_ATTACH;
 }
 
 /*
@@ -2449,12 +2826,16 @@ int main(int argc, char **argv)
 	double limit = 0, start, took;
 	unsigned int w, sum = 0;
 	int opt, i, kmsg;
-	bool destroy;
+	bool destroy, cdev_only = false;
 	enum op op;
 
 	seed = 0x10af0221;
-	while ((opt = getopt(argc, argv, "s:n:t:d:r:v")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:t:d:r:cv")) != -1) {
 		switch (opt) {
+		case 'c':
+			cdev_only = true;
+			real_bias = 75;
+			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
 			break;
@@ -2477,6 +2858,8 @@ int main(int argc, char **argv)
 			die_usage(argv[0]);
 		}
 	}
+	if (cdev_only && !dev)
+		die_usage(argv[0]);
 	/* Line by line: a panic must not swallow what came before it */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("seed %#llx iterations %lu time limit %.0f s (0: none)\n",
@@ -2508,7 +2891,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (op = 0; op < NR_OPS; op++)
-		if (dev || !ops[op].vfio)
+		if (op_in_run(op, dev, cdev_only))
 			sum += ops[op].weight;
 
 	start = now();
@@ -2517,7 +2900,7 @@ int main(int argc, char **argv)
 			dprintf(kmsg, "iommu-fuzz: iteration %lu\n", iter);
 		w = below(sum);
 		for (op = 0; op < NR_OPS; op++) {
-			if (!dev && ops[op].vfio)
+			if (!op_in_run(op, dev, cdev_only))
 				continue;
 			if (w < ops[op].weight)
 				break;
@@ -2551,6 +2934,18 @@ int main(int argc, char **argv)
 		printf("%-32s %7lu %7lu %7lu %5lu\n", ops[op].name,
 		       stats[op].calls, stats[op].ok, stats[op].refused,
 		       stats[op].unexpected);
+	}
+	if (real_iommu.known)
+		printf("the VFIO device's IOMMU: hw_info type %u%s\n",
+		       real_iommu.type,
+		       real_smmu_nesting() ? " (SMMUv3, both stages)" : "");
+	if (real_smmu_nesting()) {
+		printf("  its vIOMMU code (ok/calls): %lu/%lu vIOMMUs, %lu/%lu nested HWPTs,",
+		       real_calls.viommu[1], real_calls.viommu[0],
+		       real_calls.nested[1], real_calls.nested[0]);
+		printf(" %lu/%lu invalidations, %lu commands issued\n",
+		       real_calls.invalidate[1], real_calls.invalidate[0],
+		       real_calls.issued);
 	}
 	i = unexpected ? 1 : 0;
 	printf("seed %#llx: %lu iterations, %lu calls, %lu unexpected\n",
