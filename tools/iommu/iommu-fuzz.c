@@ -523,20 +523,22 @@ static bool on_viommu(struct obj *o, long viommu)
 /* How often (%) a pick prefers the VFIO device's IOMMU: more with -c */
 static unsigned int real_bias = 35;
 
-/* A device, often the VFIO device while it is bound */
-static __u32 pick_dev(void)
+/* An ID of @kind, often one of the VFIO device's IOMMU (a device, vIOMMU) */
+static __u32 pick_real_first(enum kind kind)
 {
-	__u32 real = pick_where(K_IDEV, on_iommu, 0);
+	__u32 real = pick_where(kind, on_iommu, 0);
 
-	return real && chance(real_bias) ? real : pick_id(K_IDEV);
+	return real && chance(real_bias) ? real : pick_id(kind);
 }
 
-/* A vIOMMU ID, often one of the VFIO device's IOMMU */
+static __u32 pick_dev(void)
+{
+	return pick_real_first(K_IDEV);
+}
+
 static __u32 pick_viommu(void)
 {
-	__u32 real = pick_where(K_VIOMMU, on_iommu, 0);
-
-	return real && chance(real_bias) ? real : pick_id(K_VIOMMU);
+	return pick_real_first(K_VIOMMU);
 }
 
 /* The device (or mock device) @id is attached to HWPT @hwpt from now on */
