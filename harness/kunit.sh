@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # kunit.sh KERNEL CONFIG [KUNIT_ARGS...]: run the KUnit suites built into
 # the x86_64 test kernel KERNEL (a bzImage of configs/boot.config, whose
-# .config is CONFIG and has every option of drivers/iommu/.kunitconfig)
+# .config is CONFIG and has every option of drivers/iommu/.kunitconfig
+# and drivers/iommu/iommufd/.kunitconfig)
 # with the kernel's own kunit.py ("exec": no build of its own), under
 # QEMU, for $CORE.  The raw output goes to out/$CORE/kunit.log; ktap.py
 # judges it and prints the summary line.
@@ -27,11 +28,13 @@ bdir=$OUT/$CORE/kunit-build
 mkdir -p "$bdir/arch/x86/boot" "$OUT/$CORE"
 cp "$kernel" "$bdir/arch/x86/boot/bzImage"
 
-# Every option the .kunitconfig asks for is in the kernel's .config, as
-# kunit.py run would check after configuring.
-missing=$(grep '^CONFIG_' "$TOP/drivers/iommu/.kunitconfig" |
-	grep -vxF -f "$config" || true)
-[ -z "$missing" ] || die "kunit: the test kernel lacks what drivers/iommu/.kunitconfig asks for: $missing"
+# Every option the .kunitconfigs ask for is in the kernel's .config, as
+# kunit.py run would check after configuring: the core's and ioasid's,
+# and iommufd's for the vIOMMU suite.
+for kc in drivers/iommu/.kunitconfig drivers/iommu/iommufd/.kunitconfig; do
+	missing=$(grep '^CONFIG_' "$TOP/$kc" | grep -vxF -f "$config" || true)
+	[ -z "$missing" ] || die "kunit: the test kernel lacks what $kc asks for: $missing"
+done
 cp "$TOP/drivers/iommu/.kunitconfig" "$bdir/.kunitconfig"
 
 # The host's TSC rate, as for every x86_64 guest (lib.sh's tsc_args):

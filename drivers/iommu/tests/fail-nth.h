@@ -18,6 +18,7 @@
 #define FAIL_NTH_LIMIT	256
 
 void fail_nth_arm_failslab(struct kunit *test);
+void fail_nth_quiet(struct kunit *test, const char *dir);
 
 /* Make the calling task's @nth slab allocation from now fail; 0 disarms. */
 static inline void fail_nth_set(unsigned int nth)
