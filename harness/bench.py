@@ -23,6 +23,8 @@ import sys
 
 CORES = ('stock', 'ours')
 PROBE_COUNTS = (10, 100, 1000, 10000)
+REMOVE_COUNTS = (100, 1000, 10000)
+PASID_LIVE = (1000, 100000)
 # Per-device probe cost counts as flat when the largest of N = 100..10,000
 # is at most this much above the smallest.
 FLAT_SPREAD = 1.25
@@ -58,9 +60,17 @@ ROWS = [
     (f'probe_id.{n}.per_dev', f'probe {n:,} identity, per device', 'ns/dev', 1, NOT_SLOWER)
     for n in PROBE_COUNTS
 ] + [
-    ('pasid.alloc', 'global PASID alloc', 'ns/op', 1, NOT_SLOWER),
-    ('pasid.free', 'global PASID free', 'ns/op', 1, NOT_SLOWER),
-    ('pasid.lookup', 'PASID -> data lookup (see note)', 'ns/op', 1, NOT_SLOWER),
+    (f'{m}.{n}.per_dev', f'{what} {n:,} devices, per device', 'ns/dev', 1,
+     NOT_SLOWER)
+    for m, what in (('remove', 'remove'), ('remove_shared', 'remove, 1 group'))
+    for n in REMOVE_COUNTS
+] + [
+    (f'pasid.{kind}.{n}.{op}', f'global PASID {op}, {kind}, {n:,} live',
+     'ns/op', 1, NOT_SLOWER)
+    for kind, ops in (('data', ('alloc', 'lookup', 'free')),
+                      ('bare', ('alloc', 'free')))
+    for op in ops for n in PASID_LIVE
+] + [
     ('mem.per_dev', 'slab per device', 'bytes', 1, NOT_SLOWER),
     ('mem.per_group', 'slab per group', 'bytes', 1, NOT_SLOWER),
     ('vtd.init', 'VT-d boot: IOMMU init', 'us', 1000, NOT_SLOWER),
@@ -90,16 +100,21 @@ Notes:
   areas that dma-iommu.c's IOVA set-up (iova_domain_init_rcaches())
   allocates for each DMA domain, allocated as many times as the probe
   makes domains; "less those" subtracts them from the probe's figure.
+- remove: platform_device_del() of N probed devices, newest first (the
+  core's bus notifier releases each from its group), less the same
+  deletion of N devices never probed; each device in a group of its own,
+  or all in one group; identity default domains, so that no IOVA caches
+  are freed with a group (dma-iommu's, alike on both cores).
 - global PASID: iommu_alloc_global_pasid()/iommu_free_global_pasid()
-  (stock: an IDA; ours: the ioasid system set).  Each PASID then stands
-  for some data (here the device): stock keeps it in an xarray of the
-  caller's, since the IDA stores none; ours attaches it to the ID with
-  ioasid_attach_data() (neither is timed).  Lookup: stock xa_load() on
-  that xarray, ours ioasid_find() on the system set (RCU, set checked).
-  Free: stock xa_erase() and the IDA free, ours the ioasid free, which
-  drops the data with the ID.  An IDA keeps a bit per ID; ioasid keeps
-  an xarray slot per ID, which its lock-free lookup and per-ID
-  references need.
+  (stock: an IDA; ours: the ioasid system set), 512 at a time with 1,000
+  or 100,000 IDs live beforehand (allocated, not timed).  "data": each
+  PASID then stands for some data (here the device): stock keeps it in
+  an xarray of the caller's, since the IDA stores none; ours attaches it
+  to the ID with ioasid_attach_data() (neither is timed).  Lookup: stock
+  xa_load() on that xarray, ours ioasid_find() on the system set (RCU,
+  set checked).  Free: stock xa_erase() and the IDA free, ours the
+  ioasid free, which drops the data with the ID.  "bare": allocated and
+  freed with no data, as SVA's global PASIDs are.
 - slab: growth of the NR_SLAB_* counters while probing 2,048 devices in
   groups of 1 and of 8; per group = (m1 - m8) / (7/8 N), per device =
   m1 / N - per group.
@@ -202,6 +217,7 @@ def main():
     # The probe curve: cost per device, flat from 100 to 10,000 devices.
     lines.append('')
     flat = {}
+    flat_goals = []
     for metric, what in (('probe', 'default domain'), ('probe_id', 'identity')):
         for core in CORES:
             per = [statistics.median(vals[core][f'{metric}.{n}.per_dev'])
@@ -215,6 +231,29 @@ def main():
                          f' ns; max/min over 100..10,000 = {spread:.2f} '
                          f'({"flat" if flat[metric, core] else "NOT flat"}, '
                          f'goal <= {FLAT_SPREAD})')
+
+    # Removal per device and the PASID operations, flat in the number of
+    # devices or of live IDs: (what, metric pattern, counts).
+    curves = [('remove per device', 'remove.{}.per_dev', REMOVE_COUNTS),
+              ('remove per device, one group', 'remove_shared.{}.per_dev',
+               REMOVE_COUNTS)]
+    curves += [(f'global PASID {op} ({kind})', f'pasid.{kind}.{{}}.{op}',
+                PASID_LIVE)
+               for kind, ops in (('data', ('alloc', 'lookup', 'free')),
+                                 ('bare', ('alloc', 'free')))
+               for op in ops]
+    for what, pattern, counts in curves:
+        for core in CORES:
+            per = [statistics.median(vals[core][pattern.format(n)])
+                   for n in counts]
+            spread = max(per) / min(per) if min(per) > 0 else float('inf')
+            flat[pattern, core] = spread <= FLAT_SPREAD
+            lines.append(f'{what}, {core}: ' +
+                         ', '.join(f'{n:,}: {fmt(p)}'
+                                   for n, p in zip(counts, per)) +
+                         f' ns; max/min = {spread:.2f} '
+                         f'({"flat" if flat[pattern, core] else "NOT flat"})')
+        flat_goals.append((what, pattern))
 
     # How much of the DMA probe's growth is the per-CPU allocator's: the
     # same counts of the allocations dma-iommu's IOVA set-up makes.
@@ -249,6 +288,9 @@ def main():
     for metric, what in (('probe', 'default domain'), ('probe_id', 'identity')):
         lines.append(f'- probe per-device cost flat from 100 to 10,000 devices '
                      f'(ours, {what}): ' +
+                     ('met' if flat[metric, 'ours'] else 'NOT MET'))
+    for what, metric in flat_goals:
+        lines.append(f'- {what} flat (ours, max/min <= {FLAT_SPREAD}): ' +
                      ('met' if flat[metric, 'ours'] else 'NOT MET'))
     lines.append('- the same less the IOVA per-CPU caches (ours, default '
                  f'domain): {"met" if less["ours"][1] else "NOT MET"} '
@@ -289,15 +331,24 @@ def plot(d, vals):
                 row.append(statistics.median(vals[core][f'probe.{n}.per_dev']) -
                            statistics.median(vals[core][f'iova_percpu.{n}.per_dev']))
             f.write(' '.join(str(x) for x in row) + '\n')
+    rdat = os.path.join(d, 'remove.dat')
+    with open(rdat, 'w') as f:
+        f.write('# devices, then the median (ns/device) of the removal of: '
+                'stock, ours (own groups), stock, ours (one group)\n')
+        for n in REMOVE_COUNTS:
+            row = [n] + [statistics.median(vals[core][f'{m}.{n}.per_dev'])
+                         for m in ('remove', 'remove_shared')
+                         for core in CORES]
+            f.write(' '.join(str(x) for x in row) + '\n')
     script = f"""
 set terminal png size 900,600
 set output '{os.path.join(d, "probe.png")}'
-set title 'IOMMU probe cost per device (guest instructions, -icount shift=0)'
+set title 'IOMMU probe and removal cost per device (guest instructions, -icount shift=0)'
 set xlabel 'devices probed'
 set ylabel 'ns (= instructions) per device'
 set logscale x
 set xrange [5:20000]
-set yrange [0:*]
+set logscale y
 set key bottom right
 set grid
 plot '{dat}' using 1:2:3:4 with yerrorlines lw 2 title 'stock, default domain (DMA)', \\
@@ -305,7 +356,11 @@ plot '{dat}' using 1:2:3:4 with yerrorlines lw 2 title 'stock, default domain (D
      '{dat}' using 1:8:9:10 with yerrorlines lw 2 title 'stock, identity', \\
      '{dat}' using 1:11:12:13 with yerrorlines lw 2 title 'ours, identity', \\
      '{dat}' using 1:14 with linespoints dt 2 title 'stock, DMA less IOVA per-CPU caches', \\
-     '{dat}' using 1:15 with linespoints dt 2 title 'ours, DMA less IOVA per-CPU caches'
+     '{dat}' using 1:15 with linespoints dt 2 title 'ours, DMA less IOVA per-CPU caches', \\
+     '{rdat}' using 1:2 with linespoints dt 3 title 'stock, removal (identity, own groups)', \\
+     '{rdat}' using 1:3 with linespoints dt 3 title 'ours, removal (identity, own groups)', \\
+     '{rdat}' using 1:4 with linespoints dt 4 title 'stock, removal (identity, one group)', \\
+     '{rdat}' using 1:5 with linespoints dt 4 title 'ours, removal (identity, one group)'
 """
     subprocess.run(['gnuplot'], input=script, text=True, check=True)
 

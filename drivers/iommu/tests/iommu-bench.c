@@ -665,84 +665,199 @@ static void memory_per_device(struct kunit *test)
 	kunit_info(test, "BENCH mem.per_group %ld\n", per_group);
 }
 
-/* Global PASIDs: allocation, lookup of their data, free */
+/*
+ * Global PASIDs: allocation, lookup of their data, free, with @live IDs
+ * already allocated (not timed), used either way they are: with data
+ * (the ID stands for the device, looked up by ID) or bare (allocated and
+ * freed only, as SVA's global PASIDs are).
+ *
+ * The data: our core's global PASIDs are ioasids of the system set, which
+ * carry it; the base's come from an IDA, which does not, so its users keep
+ * an xarray of their own.  Attaching it is not timed on either side.
+ */
+struct pasid_case {
+	const char *name;
+	unsigned int live;
+	bool data;
+};
+
+static const struct pasid_case pasid_cases[] = {
+	{ "1000-live-data", 1000, true },
+	{ "100000-live-data", 100000, true },
+	{ "1000-live-bare", 1000, false },
+	{ "100000-live-bare", 100000, false },
+};
+
+KUNIT_ARRAY_PARAM_DESC(pasid, pasid_cases, name);
+
+struct pasid_bench {
+	struct device *dev;
+	struct xarray xa;	/* stock: the caller's PASID -> data */
+	unsigned int errors;
+};
+
+static ioasid_t pasid_alloc(struct pasid_bench *pb)
+{
+	ioasid_t id = iommu_alloc_global_pasid(pb->dev);
+
+	pb->errors += id == IOMMU_PASID_INVALID;
+	return id;
+}
+
+static void pasid_attach(struct pasid_bench *pb, ioasid_t id)
+{
+	if (IS_ENABLED(CONFIG_IOMMU_GROUP_CORE))
+		pb->errors += !!ioasid_attach_data(&ioasid_system_set, id,
+						   pb->dev);
+	else
+		pb->errors += xa_err(xa_store(&pb->xa, id, pb->dev,
+					      GFP_KERNEL)) != 0;
+}
+
+static void *pasid_lookup(struct pasid_bench *pb, ioasid_t id)
+{
+	if (IS_ENABLED(CONFIG_IOMMU_GROUP_CORE))
+		return ioasid_find(&ioasid_system_set, id, NULL);
+	return xa_load(&pb->xa, id);
+}
+
+/* The PASID goes, and so does what it stood for. */
+static void pasid_free(struct pasid_bench *pb, ioasid_t id, bool data)
+{
+	if (data && !IS_ENABLED(CONFIG_IOMMU_GROUP_CORE))
+		xa_erase(&pb->xa, id);
+	iommu_free_global_pasid(id);
+}
 
 static void global_pasid(struct kunit *test)
 {
+	const struct pasid_case *c = test->param_value;
 	u64 t_alloc[BENCH_ROUNDS], t_find[BENCH_ROUNDS], t_free[BENCH_ROUNDS];
-	ioasid_t *ids = kunit_kcalloc(test, BENCH_OPS, sizeof(*ids), GFP_KERNEL);
-	unsigned int errors = 0;
+	struct pasid_bench pb = {};
+	ioasid_t *fill, *ids;
 	struct bench_iommu *bi;
 	struct bench_devs *devs;
-	struct device *dev;
-	struct xarray xa;
-	u64 t0, t1;
+	u64 t0;
 	int r, i;
 
+	fill = kunit_kcalloc(test, c->live, sizeof(*fill), GFP_KERNEL);
+	ids = kunit_kcalloc(test, BENCH_OPS, sizeof(*ids), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fill);
 	KUNIT_ASSERT_NOT_NULL(test, ids);
 	bi = bench_iommu_create(test, 1);
 	devs = bench_devs_add(test, 1, 20);
 	KUNIT_ASSERT_EQ(test, 0, bench_probe(bi, devs));
-	dev = &devs->pdev[0]->dev;
-	xa_init(&xa);
+	pb.dev = &devs->pdev[0]->dev;
+	xa_init(&pb.xa);
 
+	for (i = 0; i < c->live; i++) {
+		fill[i] = pasid_alloc(&pb);
+		if (c->data)
+			pasid_attach(&pb, fill[i]);
+	}
 	for (r = 0; r < BENCH_ROUNDS; r++) {
 		t0 = ktime_get_ns();
 		for (i = 0; i < BENCH_OPS; i++)
-			ids[i] = iommu_alloc_global_pasid(dev);
+			ids[i] = pasid_alloc(&pb);
 		t_alloc[r] = ktime_get_ns() - t0;
 
-		/*
-		 * The data a PASID stands for (here: the device).  Our core's
-		 * global PASIDs are ioasids of the system set, which carry it;
-		 * the base's come from an IDA, which does not, so its users
-		 * keep an xarray of their own.
-		 */
-		for (i = 0; i < BENCH_OPS; i++) {
-			if (ids[i] == IOMMU_PASID_INVALID) {
-				errors++;
-				continue;
-			}
-			if (IS_ENABLED(CONFIG_IOMMU_GROUP_CORE))
-				errors += !!ioasid_attach_data(&ioasid_system_set,
-							       ids[i], dev);
-			else
-				errors += xa_err(xa_store(&xa, ids[i], dev,
-							  GFP_KERNEL)) != 0;
+		if (c->data) {
+			for (i = 0; i < BENCH_OPS; i++)
+				pasid_attach(&pb, ids[i]);
+			t0 = ktime_get_ns();
+			for (i = 0; i < BENCH_OPS; i++)
+				pb.errors += pasid_lookup(&pb, ids[i]) != pb.dev;
+			t_find[r] = ktime_get_ns() - t0;
 		}
-		t0 = ktime_get_ns();
-		for (i = 0; i < BENCH_OPS; i++) {
-			void *data;
 
-			if (IS_ENABLED(CONFIG_IOMMU_GROUP_CORE))
-				data = ioasid_find(&ioasid_system_set, ids[i],
-						   NULL);
-			else
-				data = xa_load(&xa, ids[i]);
-			errors += data != dev;
-		}
-		t1 = ktime_get_ns();
-		t_find[r] = t1 - t0;
-
-		/* The PASID goes, and so does what it stood for. */
 		t0 = ktime_get_ns();
-		for (i = 0; i < BENCH_OPS; i++) {
-			if (ids[i] == IOMMU_PASID_INVALID)
-				continue;
-			if (!IS_ENABLED(CONFIG_IOMMU_GROUP_CORE))
-				xa_erase(&xa, ids[i]);
-			iommu_free_global_pasid(ids[i]);
-		}
+		for (i = 0; i < BENCH_OPS; i++)
+			pasid_free(&pb, ids[i], c->data);
 		t_free[r] = ktime_get_ns() - t0;
 	}
-	KUNIT_EXPECT_TRUE(test, xa_empty(&xa));
-	KUNIT_EXPECT_EQ(test, errors, 0);
-	kunit_info(test, "BENCH pasid.alloc %llu\n",
+	for (i = 0; i < c->live; i++)
+		pasid_free(&pb, fill[i], c->data);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&pb.xa));
+	KUNIT_EXPECT_EQ(test, pb.errors, 0);
+
+	kunit_info(test, "BENCH pasid.%s.%u.alloc %llu\n",
+		   c->data ? "data" : "bare", c->live,
 		   div_u64(median(t_alloc, BENCH_ROUNDS), BENCH_OPS));
-	kunit_info(test, "BENCH pasid.lookup %llu\n",
-		   div_u64(median(t_find, BENCH_ROUNDS), BENCH_OPS));
-	kunit_info(test, "BENCH pasid.free %llu\n",
+	if (c->data)
+		kunit_info(test, "BENCH pasid.data.%u.lookup %llu\n", c->live,
+			   div_u64(median(t_find, BENCH_ROUNDS), BENCH_OPS));
+	kunit_info(test, "BENCH pasid.%s.%u.free %llu\n",
+		   c->data ? "data" : "bare", c->live,
 		   div_u64(median(t_free, BENCH_ROUNDS), BENCH_OPS));
+}
+
+/*
+ * Removal: platform_device_del() of probed devices, newest first, which
+ * releases each from its group through the core's bus notifier, less the
+ * same deletion of as many devices that were never probed.  Identity
+ * default domains, so that a group's last device frees no IOVA caches
+ * (dma-iommu's, the same on both cores; see iova_percpu_baseline).
+ */
+struct remove_case {
+	const char *name;
+	const char *metric;
+	unsigned int n;
+	unsigned int devs_per_group;
+};
+
+static const struct remove_case remove_cases[] = {
+	{ "100-devices", "remove", 100, 1 },
+	{ "1000-devices", "remove", 1000, 1 },
+	{ "10000-devices", "remove", BENCH_MAX_DEVS, 1 },
+	{ "100-devices-one-group", "remove_shared", 100, BENCH_MAX_DEVS },
+	{ "1000-devices-one-group", "remove_shared", 1000, BENCH_MAX_DEVS },
+	{ "10000-devices-one-group", "remove_shared", BENCH_MAX_DEVS,
+	  BENCH_MAX_DEVS },
+};
+
+KUNIT_ARRAY_PARAM_DESC(remove, remove_cases, name);
+
+/* Delete the devices newest first, timed; put them after, not timed. */
+static u64 bench_devs_del(struct kunit *test, struct bench_devs *devs)
+{
+	unsigned int i = devs->nr;
+	u64 t0 = ktime_get_ns(), t;
+
+	while (i)
+		platform_device_del(devs->pdev[--i]);
+	t = ktime_get_ns() - t0;
+	while (devs->nr)
+		platform_device_put(devs->pdev[--devs->nr]);
+	kunit_release_action(test, bench_devs_remove, devs);
+	rcu_barrier();
+	return t;
+}
+
+static void remove_many(struct kunit *test)
+{
+	const struct remove_case *c = test->param_value;
+	unsigned int n = c->n;
+	int rounds = n <= 100 ? BENCH_ROUNDS : n <= 1000 ? 3 : 1;
+	u64 t[BENCH_ROUNDS], plain[BENCH_ROUNDS], t_med, plain_med, total;
+	struct bench_iommu *bi;
+	struct bench_devs *devs;
+	int r;
+
+	bi = bench_iommu_create(test, c->devs_per_group);
+	bi->def_domain_type = IOMMU_DOMAIN_IDENTITY;
+	for (r = 0; r < rounds; r++) {
+		devs = bench_devs_add(test, n, 0);
+		plain[r] = bench_devs_del(test, devs);
+		devs = bench_devs_add(test, n, 0);
+		KUNIT_ASSERT_EQ(test, 0, bench_probe(bi, devs));
+		t[r] = bench_devs_del(test, devs);
+	}
+	t_med = median(t, rounds);
+	plain_med = median(plain, rounds);
+	total = t_med > plain_med ? t_med - plain_med : 0;
+	kunit_info(test, "BENCH %s.%u.total %llu\n", c->metric, n, total);
+	kunit_info(test, "BENCH %s.%u.per_dev %llu\n", c->metric, n,
+		   div_u64(total, n));
 }
 
 #define VERY_SLOW { .speed = KUNIT_SPEED_VERY_SLOW }
@@ -754,7 +869,8 @@ static struct kunit_case iommu_bench_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(iova_percpu_baseline, percpu_gen_params,
 			      VERY_SLOW),
 	KUNIT_CASE_ATTR(memory_per_device, VERY_SLOW),
-	KUNIT_CASE_ATTR(global_pasid, VERY_SLOW),
+	KUNIT_CASE_PARAM_ATTR(global_pasid, pasid_gen_params, VERY_SLOW),
+	KUNIT_CASE_PARAM_ATTR(remove_many, remove_gen_params, VERY_SLOW),
 	{}
 };
 
