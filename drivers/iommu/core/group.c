@@ -211,9 +211,12 @@ static void iommu_group_release(struct kobject *kobj)
 	kfree(group);
 }
 
+/*
+ * No default_groups: the kobject core would remove those file by file, by
+ * name, before removing the directory, which takes its files with it.
+ */
 static const struct kobj_type iommu_group_ktype = {
 	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = iommu_group_attr_groups,
 	.release = iommu_group_release,
 };
 
@@ -249,6 +252,9 @@ struct iommu_group *iommu_group_alloc(void)
 	group->kobj.kset = iommu_group_kset;
 	ret = kobject_init_and_add(&group->kobj, &iommu_group_ktype, NULL,
 				   "%d", group->id);
+	if (ret)
+		goto err_put_group;
+	ret = sysfs_create_groups(&group->kobj, iommu_group_attr_groups);
 	if (ret)
 		goto err_put_group;
 	group->devices_kobj = kobject_create_and_add("devices", &group->kobj);
