@@ -50,6 +50,10 @@ ROWS = [
     ('unmap.mixed.page', 'iommu_unmap mixed, per page', 'ns/page', 1, NOT_SLOWER),
     ('owner.1.cycle', 'DMA owner claim+release, 1 device', 'ns/cycle', 1, NOT_SLOWER),
     ('owner.8.cycle', 'DMA owner claim+release, 8 devices', 'ns/cycle', 1, NOT_SLOWER),
+    ('owner.static.1.cycle', 'DMA owner cycle, static domains, 1 dev',
+     'ns/cycle', 1, NOT_SLOWER),
+    ('owner.static.8.cycle', 'DMA owner cycle, static domains, 8 devs',
+     'ns/cycle', 1, NOT_SLOWER),
 ] + [
     (f'probe.{n}.total', f'probe {n:,} devices, total', 'us', 1000, NOT_SLOWER)
     for n in PROBE_COUNTS
@@ -86,7 +90,10 @@ Notes:
   the number of driver calls the core made).  The driver only counts.
 - mixed: 4M+128K at 2M-64K: 16 x 4K, 2 x 2M, 16 x 4K in 3 driver calls.
 - DMA owner: iommu_device_claim_dma_owner() + release on one device of a
-  group of 1 or 8 (blocking domain and back to the default domain).
+  group of 1 or 8 (blocking domain and back to the default domain);
+  "static domains": a driver whose default and blocking domains are its
+  static identity and blocked domains (ops->default_domain,
+  ops->blocked_domain), where the cycle is the core's bookkeeping.
 - probe: iommu_fwspec_init() + iommu_probe_device() per platform device,
   each in a group of its own (devices added beforehand, not timed), on
   the configuration's default domain (the test kernel has IOMMU_DMA in

@@ -189,6 +189,23 @@ static const struct iommu_ops bench_ops = {
 	.owner = THIS_MODULE,
 };
 
+/*
+ * A driver whose default and blocking domains are static (identity and
+ * blocked), as drivers without paging default domains have them: a DMA
+ * ownership cycle then costs the core's bookkeeping and nothing else.
+ */
+static const struct iommu_ops bench_ops_static = {
+	.identity_domain = &bench_identity_domain,
+	.blocked_domain = &bench_blocked_domain,
+	.default_domain = &bench_identity_domain,
+	.domain_alloc_paging = bench_domain_alloc_paging,
+	.probe_device = bench_probe_device,
+	.device_group = bench_device_group,
+	.default_domain_ops = &bench_paging_ops,
+	.pgsize_bitmap = BENCH_PGSIZES,
+	.owner = THIS_MODULE,
+};
+
 static void bench_iommu_forget(void *data)
 {
 	guard(mutex)(&bench_lock);
@@ -208,9 +225,13 @@ KUNIT_DEFINE_ACTION_WRAPPER(bench_sysfs_remove, iommu_device_sysfs_remove,
 KUNIT_DEFINE_ACTION_WRAPPER(bench_iommu_unregister, iommu_device_unregister,
 			    struct iommu_device *);
 
-/* Register the bench IOMMU, grouping @devs_per_group devices together. */
-static struct bench_iommu *bench_iommu_create(struct kunit *test,
-					      unsigned int devs_per_group)
+/*
+ * Register the bench IOMMU with @ops, grouping @devs_per_group devices
+ * together.
+ */
+static struct bench_iommu *bench_iommu_create_ops(struct kunit *test,
+						  unsigned int devs_per_group,
+						  const struct iommu_ops *ops)
 {
 	struct bench_iommu *bi;
 	int ret;
@@ -236,10 +257,16 @@ static struct bench_iommu *bench_iommu_create(struct kunit *test,
 	}
 	bench_add_action(test, bench_iommu_forget, NULL);
 	bi->iommu.fwnode = bi->fwnode;
-	ret = iommu_device_register(&bi->iommu, &bench_ops, NULL);
+	ret = iommu_device_register(&bi->iommu, ops, NULL);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	bench_add_action(test, bench_iommu_unregister, &bi->iommu);
 	return bi;
+}
+
+static struct bench_iommu *bench_iommu_create(struct kunit *test,
+					      unsigned int devs_per_group)
+{
+	return bench_iommu_create_ops(test, devs_per_group, &bench_ops);
 }
 
 /* Unregister @bi before the test ends, so that another one can come. */
@@ -448,18 +475,26 @@ static void map_unmap(struct kunit *test)
 
 /* DMA ownership: a claim and release cycle by user space */
 
-static const unsigned int owner_group_sizes[] = { 1, 8 };
+struct owner_case {
+	const char *name;
+	const char *metric;
+	unsigned int n;
+	const struct iommu_ops *ops;
+};
 
-static void owner_desc(const unsigned int *n, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "group-of-%u", *n);
-}
+static const struct owner_case owner_cases[] = {
+	{ "group-of-1", "owner", 1, &bench_ops },
+	{ "group-of-8", "owner", 8, &bench_ops },
+	{ "group-of-1-static", "owner.static", 1, &bench_ops_static },
+	{ "group-of-8-static", "owner.static", 8, &bench_ops_static },
+};
 
-KUNIT_ARRAY_PARAM(owner, owner_group_sizes, owner_desc);
+KUNIT_ARRAY_PARAM_DESC(owner, owner_cases, name);
 
 static void claim_release(struct kunit *test)
 {
-	unsigned int n = *(const unsigned int *)test->param_value;
+	const struct owner_case *c = test->param_value;
+	unsigned int n = c->n;
 	u64 t[BENCH_ROUNDS], t0;
 	unsigned int errors = 0;
 	struct bench_iommu *bi;
@@ -467,7 +502,7 @@ static void claim_release(struct kunit *test)
 	struct device *dev;
 	int r, i;
 
-	bi = bench_iommu_create(test, n);
+	bi = bench_iommu_create_ops(test, n, c->ops);
 	devs = bench_devs_add(test, n, 0);
 	KUNIT_ASSERT_EQ(test, 0, bench_probe(bi, devs));
 	dev = &devs->pdev[0]->dev;
@@ -485,7 +520,7 @@ static void claim_release(struct kunit *test)
 		t[r] = ktime_get_ns() - t0;
 	}
 	KUNIT_EXPECT_EQ(test, errors, 0);
-	kunit_info(test, "BENCH owner.%u.cycle %llu\n", n,
+	kunit_info(test, "BENCH %s.%u.cycle %llu\n", c->metric, n,
 		   div_u64(median(t, BENCH_ROUNDS), BENCH_OPS));
 }
 

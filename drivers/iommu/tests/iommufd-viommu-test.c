@@ -578,7 +578,7 @@ static void vdevice_ids_unique(struct kunit *test)
 	for (i = 0; i < VT_NR_VIOMMUS; i += 2)
 		KUNIT_EXPECT_EQ(test, 0, vt_find_dev(vt, viommu[i],
 						     vt->idev_id, 5));
-	/* Taken again by the other device, which still has 7 there */
+	/* Not by the second device, which has one there (at 7); the first can */
 	KUNIT_EXPECT_EQ(test, -EEXIST, vt_vdevice_alloc(vt, viommu[1],
 							vt->idev2_id, 5,
 							&vdev[1][0]));
