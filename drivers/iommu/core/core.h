@@ -71,7 +71,10 @@
  * @owner_cnt: how many times the current owner uses the group; 0: nobody
  * @owner: the user-space owner's cookie; NULL: the kernel DMA API
  * @owner_pid: the thread group that claimed it for user space,
- * @owner_comm: and its name, for messages and sysfs
+ * @owner_comm: and its name, for messages and sysfs; read only while
+ *	@owner is set.  @owner_pid keeps its reference after a release, so
+ *	that the same process claiming again takes none; the group's
+ *	release drops it.
  * @pasid_array: attach handles by PASID; writers hold @mutex, readers
  *	the xarray's lock
  * @probe_entry: on the list of a bus_iommu_probe() batch of groups that

@@ -18,6 +18,7 @@
 
 #include <linux/idr.h>
 #include <linux/msi.h>
+#include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <trace/events/iommu.h>
@@ -207,6 +208,7 @@ static void iommu_group_release(struct kobject *kobj)
 	/* The last device's unprobe freed the domains. */
 	WARN_ON(group->default_domain || group->blocking_domain);
 	xa_destroy(&group->pasid_array);
+	put_pid(group->owner_pid);
 	kfree(group->name);
 	kfree(group);
 }

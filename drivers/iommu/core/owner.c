@@ -291,7 +291,11 @@ static int __iommu_group_claim(struct iommu_group *group, struct device *dev,
 		return ret;
 	group->owner = owner;
 	group->owner_cnt = 1;
-	group->owner_pid = get_pid(task_tgid(current));
+	/* Kept from the last claim if the same process claims again */
+	if (group->owner_pid != task_tgid(current)) {
+		put_pid(group->owner_pid);
+		group->owner_pid = get_pid(task_tgid(current));
+	}
 	/*
 	 * Only for messages and sysfs: a racing rename may leave a mix of
 	 * the task's two names here, which does no harm, so the copy goes
@@ -310,8 +314,6 @@ static void __iommu_group_unclaim(struct iommu_group *group)
 		return;
 	group->owner_cnt = 0;
 	group->owner = NULL;
-	put_pid(group->owner_pid);
-	group->owner_pid = NULL;
 	/* An emptied group has no default domain to go back to. */
 	if (group->nr_devices)
 		WARN_ON(__iommu_group_set_domain(group, group->default_domain,
