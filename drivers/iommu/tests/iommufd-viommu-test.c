@@ -3,8 +3,9 @@
  * KUnit suite for iommufd's vIOMMU and vDEVICE objects on the mock IOMMU
  * driver of CONFIG_IOMMUFD_TEST, through the ioctls user space calls: the
  * iommufd comes from iommufd_kunit_open() and the ioctl structures live in
- * user memory of the test's thread (kunit_vm_mmap()).  The selftest ioctl's
- * structures come from iommufd_test.h, the ABI the kselftests include too.
+ * user memory of an mm the test attaches around each ioctl.  The selftest
+ * ioctl's structures come from iommufd_test.h, the ABI the kselftests
+ * include too.
  *
  * - object rules: each argument IOMMU_VIOMMU_ALLOC and IOMMU_VDEVICE_ALLOC
  *   refuse gets its errno, and a refused call leaves nothing behind;
@@ -25,7 +26,9 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iommufd.h>
+#include <linux/kthread.h>
 #include <linux/mman.h>
+#include <linux/sched/mm.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
@@ -42,6 +45,8 @@ MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
  * struct vt - One case's iommufd and the objects every case starts from
  * @test: the case
  * @filp: the iommufd, closed by a KUnit action unless the case closed it
+ * @mm: the address space of @uarg and @udata, attached to the test's
+ *	thread only around a copy or an ioctl
  * @uarg: user memory the ioctl structures are copied to and back from
  * @udata: user memory for the data an ioctl structure points at
  * @nth: fail the nth allocation of the next ioctl; 0 for none
@@ -59,6 +64,7 @@ MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 struct vt {
 	struct kunit *test;
 	struct file *filp;
+	struct mm_struct *mm;
 	void __user *uarg;
 	void __user *udata;
 	unsigned int nth, nth_left;
@@ -69,14 +75,19 @@ struct vt {
 	u32 parent_id;
 };
 
-/* The ioctl, with the failure @vt->nth armed around it if there is one */
+/*
+ * The ioctl, with the failure @vt->nth armed around it if there is one.
+ * Nothing in here may end the thread (no KUNIT_ASSERT): it must not exit
+ * with @vt->mm attached.
+ */
 static int vt_ioctl(struct vt *vt, unsigned int cmd, void *arg, size_t size)
 {
 	unsigned int nth = vt->nth;
-	long rc;
+	long rc = -EFAULT;
 
+	kthread_use_mm(vt->mm);
 	if (copy_to_user(vt->uarg, arg, size))
-		return -EFAULT;
+		goto unuse;
 	fail_nth_set(nth);
 	rc = vt->filp->f_op->unlocked_ioctl(vt->filp, cmd,
 					    (unsigned long)vt->uarg);
@@ -86,15 +97,22 @@ static int vt_ioctl(struct vt *vt, unsigned int cmd, void *arg, size_t size)
 		vt->nth = 0;
 	}
 	if (copy_from_user(arg, vt->uarg, size))
-		return -EFAULT;
+		rc = -EFAULT;
+unuse:
+	kthread_unuse_mm(vt->mm);
 	return rc;
 }
 
 static u64 vt_user_data(struct vt *vt, const void *data, size_t len)
 {
+	unsigned long left;
+
 	if (!len)
 		return 0;
-	KUNIT_ASSERT_EQ(vt->test, 0, copy_to_user(vt->udata, data, len));
+	kthread_use_mm(vt->mm);
+	left = copy_to_user(vt->udata, data, len);
+	kthread_unuse_mm(vt->mm);
+	KUNIT_ASSERT_EQ(vt->test, 0, left);
 	return (u64)(uintptr_t)vt->udata;
 }
 
@@ -279,19 +297,45 @@ static void vt_open(struct vt *vt)
 				      &vt->parent_id));
 }
 
+static void vt_mmput(void *mm)
+{
+	mmput(mm);
+}
+
+/*
+ * A page of user memory in an mm of the case's own.  Not kunit_vm_mmap():
+ * it attaches its mm to the thread until the thread exits, and 6.12 then
+ * leaks the mm (kmemleak: the mm_struct, its pgd and counters, per case).
+ */
+static void vt_user_memory(struct vt *vt)
+{
+	struct kunit *test = vt->test;
+	struct mm_struct *mm = mm_alloc();
+	unsigned long uaddr;
+
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, vt_mmput, mm));
+	mm->task_size = TASK_SIZE;
+	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	kthread_use_mm(mm);
+	uaddr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	kthread_unuse_mm(mm);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(uaddr),
+			       "no user memory for the ioctls: %ld",
+			       (long)uaddr);
+	vt->mm = mm;
+	vt->uarg = (void __user *)uaddr;
+	vt->udata = (void __user *)(uaddr + VT_DATA_OFFSET);
+}
+
 static int vt_init(struct kunit *test)
 {
 	struct vt *vt = kunit_kzalloc(test, sizeof(*vt), GFP_KERNEL);
-	unsigned long uaddr;
 
 	KUNIT_ASSERT_NOT_NULL(test, vt);
 	vt->test = test;
-	uaddr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			      MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_FALSE_MSG(test, !uaddr || IS_ERR_VALUE(uaddr),
-			       "no user memory for the ioctls");
-	vt->uarg = (void __user *)uaddr;
-	vt->udata = (void __user *)(uaddr + VT_DATA_OFFSET);
+	vt_user_memory(vt);
 	/* Whatever file the case has open at its end */
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, vt_close, vt));
 	vt_open(vt);
