@@ -191,19 +191,46 @@ static int vt_nested_alloc(struct vt *vt, u32 dev_id, u32 pt_id, u32 *id)
 			     &data, sizeof(data), id);
 }
 
-static int vt_viommu_alloc(struct vt *vt, u32 dev_id, u32 hwpt_id,
-			   u32 *viommu_id)
+/* IOMMU_VIOMMU_ALLOC's arguments besides the objects */
+struct vt_viommu_args {
+	u32 type, flags;
+	/* 0 for sizeof(struct iommu_viommu_alloc) */
+	u32 size;
+	/* The last byte of a longer struct set: a field the kernel lacks */
+	bool tail_set;
+};
+
+#define VT_VIOMMU_LONGER	(sizeof(struct iommu_viommu_alloc) + 8)
+
+static int vt_viommu_alloc_args(struct vt *vt, const struct vt_viommu_args *a,
+				u32 dev_id, u32 hwpt_id, u32 *viommu_id)
 {
-	struct iommu_viommu_alloc cmd = {
-		.size = sizeof(cmd),
-		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+	u8 buf[VT_VIOMMU_LONGER] = {};
+	struct iommu_viommu_alloc *cmd = (void *)buf;
+	int rc;
+
+	*cmd = (struct iommu_viommu_alloc){
+		.size = a->size ?: sizeof(*cmd),
+		.flags = a->flags,
+		.type = a->type,
 		.dev_id = dev_id,
 		.hwpt_id = hwpt_id,
 	};
-	int rc = vt_ioctl(vt, IOMMU_VIOMMU_ALLOC, &cmd, sizeof(cmd));
-
-	*viommu_id = cmd.out_viommu_id;
+	if (a->tail_set)
+		buf[a->size - 1] = 1;
+	rc = vt_ioctl(vt, IOMMU_VIOMMU_ALLOC, buf, sizeof(buf));
+	*viommu_id = cmd->out_viommu_id;
 	return rc;
+}
+
+static int vt_viommu_alloc(struct vt *vt, u32 dev_id, u32 hwpt_id,
+			   u32 *viommu_id)
+{
+	static const struct vt_viommu_args mock = {
+		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+	};
+
+	return vt_viommu_alloc_args(vt, &mock, dev_id, hwpt_id, viommu_id);
 }
 
 static int vt_vdevice_alloc(struct vt *vt, u32 viommu_id, u32 dev_id,
@@ -391,51 +418,39 @@ static u32 vt_obj_id(struct vt *vt, enum vt_obj obj, u32 viommu_id,
 /* What IOMMU_VIOMMU_ALLOC refuses; the first rows are good calls */
 struct viommu_alloc_case {
 	const char *desc;
-	u32 type, flags;
+	struct vt_viommu_args args;
 	enum vt_obj dev, hwpt;
-	/* 0 for sizeof(struct iommu_viommu_alloc) */
-	u32 size;
-	/* The last byte of a longer struct set: a field the kernel lacks */
-	bool tail_set;
 	int err;
 };
 
-#define VT_VIOMMU_LONGER	(sizeof(struct iommu_viommu_alloc) + 8)
+#define MOCK	IOMMU_VIOMMU_TYPE_SELFTEST
 
 static const struct viommu_alloc_case viommu_alloc_cases[] = {
-	{ "good", IOMMU_VIOMMU_TYPE_SELFTEST, 0, VT_IDEV, VT_PARENT },
-	{ "second mock IOMMU, same parent", IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-	  VT_IDEV_O, VT_PARENT },
-	{ "longer struct, zero tail", IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-	  VT_IDEV, VT_PARENT, VT_VIOMMU_LONGER },
-	{ "type DEFAULT is reserved", IOMMU_VIOMMU_TYPE_DEFAULT, 0,
-	  VT_IDEV, VT_PARENT, .err = -EOPNOTSUPP },
-	{ "type of another driver", IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
-	  VT_IDEV, VT_PARENT, .err = -EOPNOTSUPP },
-	{ "flag bit 0", IOMMU_VIOMMU_TYPE_SELFTEST, 1, VT_IDEV, VT_PARENT,
-	  .err = -EOPNOTSUPP },
-	{ "flag bit 31", IOMMU_VIOMMU_TYPE_SELFTEST, 1U << 31, VT_IDEV,
-	  VT_PARENT, .err = -EOPNOTSUPP },
-	{ "HWPT not a nesting parent", IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-	  VT_IDEV, VT_HWPT, .err = -EINVAL },
-	{ "HWPT nested", IOMMU_VIOMMU_TYPE_SELFTEST, 0, VT_IDEV, VT_NESTED,
-	  .err = -ENOENT },
-	{ "HWPT an IOAS", IOMMU_VIOMMU_TYPE_SELFTEST, 0, VT_IDEV, VT_IOAS,
-	  .err = -ENOENT },
-	{ "HWPT no object", IOMMU_VIOMMU_TYPE_SELFTEST, 0, VT_IDEV, VT_NONE,
-	  .err = -ENOENT },
-	{ "device a selftest object", IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-	  VT_STDEV, VT_PARENT, .err = -ENOENT },
-	{ "device an IOAS", IOMMU_VIOMMU_TYPE_SELFTEST, 0, VT_IOAS,
-	  VT_PARENT, .err = -ENOENT },
-	{ "device no object", IOMMU_VIOMMU_TYPE_SELFTEST, 0, VT_NONE,
-	  VT_PARENT, .err = -ENOENT },
-	{ "struct short of the output", IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-	  VT_IDEV, VT_PARENT,
-	  offsetof(struct iommu_viommu_alloc, out_viommu_id), .err = -EINVAL },
-	{ "longer struct, non-zero tail", IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-	  VT_IDEV, VT_PARENT, VT_VIOMMU_LONGER, true, -E2BIG },
+	{ "good", { MOCK }, VT_IDEV, VT_PARENT },
+	{ "second mock IOMMU, same parent", { MOCK }, VT_IDEV_O, VT_PARENT },
+	{ "longer struct, zero tail", { MOCK, 0, VT_VIOMMU_LONGER }, VT_IDEV,
+	  VT_PARENT },
+	{ "type DEFAULT is reserved", { IOMMU_VIOMMU_TYPE_DEFAULT }, VT_IDEV,
+	  VT_PARENT, -EOPNOTSUPP },
+	{ "type of another driver", { IOMMU_VIOMMU_TYPE_ARM_SMMUV3 }, VT_IDEV,
+	  VT_PARENT, -EOPNOTSUPP },
+	{ "flag bit 0", { MOCK, 1 }, VT_IDEV, VT_PARENT, -EOPNOTSUPP },
+	{ "flag bit 31", { MOCK, 1U << 31 }, VT_IDEV, VT_PARENT, -EOPNOTSUPP },
+	{ "HWPT not a nesting parent", { MOCK }, VT_IDEV, VT_HWPT, -EINVAL },
+	{ "HWPT nested", { MOCK }, VT_IDEV, VT_NESTED, -ENOENT },
+	{ "HWPT an IOAS", { MOCK }, VT_IDEV, VT_IOAS, -ENOENT },
+	{ "HWPT no object", { MOCK }, VT_IDEV, VT_NONE, -ENOENT },
+	{ "device a selftest object", { MOCK }, VT_STDEV, VT_PARENT, -ENOENT },
+	{ "device an IOAS", { MOCK }, VT_IOAS, VT_PARENT, -ENOENT },
+	{ "device no object", { MOCK }, VT_NONE, VT_PARENT, -ENOENT },
+	{ "struct short of the output",
+	  { MOCK, 0, offsetof(struct iommu_viommu_alloc, out_viommu_id) },
+	  VT_IDEV, VT_PARENT, -EINVAL },
+	{ "longer struct, non-zero tail", { MOCK, 0, VT_VIOMMU_LONGER, true },
+	  VT_IDEV, VT_PARENT, -E2BIG },
 };
+
+#undef MOCK
 
 static void viommu_alloc_case_desc(const struct viommu_alloc_case *c,
 				   char *desc)
@@ -444,28 +459,6 @@ static void viommu_alloc_case_desc(const struct viommu_alloc_case *c,
 }
 
 KUNIT_ARRAY_PARAM(viommu_alloc, viommu_alloc_cases, viommu_alloc_case_desc);
-
-static int vt_viommu_alloc_row(struct vt *vt,
-			       const struct viommu_alloc_case *c, u32 dev_id,
-			       u32 hwpt_id, u32 *viommu_id)
-{
-	u8 buf[VT_VIOMMU_LONGER] = {};
-	struct iommu_viommu_alloc *cmd = (void *)buf;
-	int rc;
-
-	*cmd = (struct iommu_viommu_alloc){
-		.size = c->size ?: sizeof(*cmd),
-		.flags = c->flags,
-		.type = c->type,
-		.dev_id = dev_id,
-		.hwpt_id = hwpt_id,
-	};
-	if (c->tail_set)
-		buf[c->size - 1] = 1;
-	rc = vt_ioctl(vt, IOMMU_VIOMMU_ALLOC, buf, sizeof(buf));
-	*viommu_id = cmd->out_viommu_id;
-	return rc;
-}
 
 static void viommu_alloc_refused(struct kunit *test)
 {
@@ -478,7 +471,7 @@ static void viommu_alloc_refused(struct kunit *test)
 	hwpt_id = vt_obj_id(vt, c->hwpt, 0, &nested_id);
 	next = vt_next_id(vt);
 
-	rc = vt_viommu_alloc_row(vt, c, dev_id, hwpt_id, &viommu_id);
+	rc = vt_viommu_alloc_args(vt, &c->args, dev_id, hwpt_id, &viommu_id);
 	KUNIT_EXPECT_EQ(test, c->err, rc);
 	if (!rc) {
 		KUNIT_EXPECT_EQ(test, next, viommu_id);
@@ -716,6 +709,15 @@ static const void *teardown_order_gen(const void *prev, char *desc)
 	return o;
 }
 
+static unsigned int vt_teardown_nr_live(const bool *live)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < VT_TD_NR; i++)
+		n += live[i];
+	return n;
+}
+
 static void vt_teardown_check_lookup(struct vt *vt, const bool *live,
 				     const u32 *id, u32 idev_id)
 {
@@ -735,7 +737,7 @@ static void teardown_orders(struct kunit *test)
 	bool live[VT_TD_NR] = { true, true, true, true, true };
 	struct vt *vt = test->priv;
 	u32 id[VT_TD_NR], idev_id, first;
-	unsigned int pass, i, left = VT_TD_NR;
+	unsigned int pass, i;
 
 	/* All of them the case's, so that their IDs are @first and above */
 	first = vt_next_id(vt);
@@ -753,7 +755,7 @@ static void teardown_orders(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, vt_replace(vt, id[VT_TD_DEVICE],
 					    id[VT_TD_NESTED]));
 
-	for (pass = 0; left && pass < VT_TD_NR; pass++) {
+	for (pass = 0; vt_teardown_nr_live(live) && pass < VT_TD_NR; pass++) {
 		for (i = 0; i < VT_TD_NR; i++) {
 			enum vt_teardown_obj obj = o->obj[i];
 			int want, rc;
@@ -767,17 +769,15 @@ static void teardown_orders(struct kunit *test)
 			if (rc)
 				continue;
 			live[obj] = false;
-			left--;
 			if (obj == VT_TD_DEVICE && live[VT_TD_VDEVICE]) {
 				KUNIT_EXPECT_EQ(test, -ENOENT,
 						vt_destroy(vt, id[VT_TD_VDEVICE]));
 				live[VT_TD_VDEVICE] = false;
-				left--;
 			}
 			vt_teardown_check_lookup(vt, live, id, idev_id);
 		}
 	}
-	KUNIT_EXPECT_EQ(test, 0, left);
+	KUNIT_EXPECT_EQ(test, 0, vt_teardown_nr_live(live));
 	KUNIT_EXPECT_EQ(test, first, vt_next_id(vt));
 }
 
