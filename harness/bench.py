@@ -25,6 +25,15 @@ CORES = ('stock', 'ours')
 PROBE_COUNTS = (10, 100, 1000, 10000)
 REMOVE_COUNTS = (100, 1000, 10000)
 PASID_LIVE = (1000, 100000)
+# (metric, what) of the removal rows; (use, operations) of the PASID rows
+REMOVE_KINDS = (('remove', 'remove'), ('remove_shared', 'remove, 1 group'))
+PASID_OPS = (('data', ('alloc', 'lookup', 'free')), ('bare', ('alloc', 'free')))
+# Per-item costs that must not grow with the number of devices or of live
+# IDs (ours): (what, metric pattern, counts)
+CURVES = [(f'{what}, per device', f'{m}.{{}}.per_dev', REMOVE_COUNTS)
+          for m, what in REMOVE_KINDS] + \
+         [(f'global PASID {op} ({kind})', f'pasid.{kind}.{{}}.{op}', PASID_LIVE)
+          for kind, ops in PASID_OPS for op in ops]
 # Per-device probe cost counts as flat when the largest of N = 100..10,000
 # is at most this much above the smallest.
 FLAT_SPREAD = 1.25
@@ -66,13 +75,12 @@ ROWS = [
 ] + [
     (f'{m}.{n}.per_dev', f'{what} {n:,} devices, per device', 'ns/dev', 1,
      NOT_SLOWER)
-    for m, what in (('remove', 'remove'), ('remove_shared', 'remove, 1 group'))
+    for m, what in REMOVE_KINDS
     for n in REMOVE_COUNTS
 ] + [
     (f'pasid.{kind}.{n}.{op}', f'global PASID {op}, {kind}, {n:,} live',
      'ns/op', 1, NOT_SLOWER)
-    for kind, ops in (('data', ('alloc', 'lookup', 'free')),
-                      ('bare', ('alloc', 'free')))
+    for kind, ops in PASID_OPS
     for op in ops for n in PASID_LIVE
 ] + [
     ('mem.per_dev', 'slab per device', 'bytes', 1, NOT_SLOWER),
@@ -224,7 +232,6 @@ def main():
     # The probe curve: cost per device, flat from 100 to 10,000 devices.
     lines.append('')
     flat = {}
-    flat_goals = []
     for metric, what in (('probe', 'default domain'), ('probe_id', 'identity')):
         for core in CORES:
             per = [statistics.median(vals[core][f'{metric}.{n}.per_dev'])
@@ -239,17 +246,7 @@ def main():
                          f'({"flat" if flat[metric, core] else "NOT flat"}, '
                          f'goal <= {FLAT_SPREAD})')
 
-    # Removal per device and the PASID operations, flat in the number of
-    # devices or of live IDs: (what, metric pattern, counts).
-    curves = [('remove per device', 'remove.{}.per_dev', REMOVE_COUNTS),
-              ('remove per device, one group', 'remove_shared.{}.per_dev',
-               REMOVE_COUNTS)]
-    curves += [(f'global PASID {op} ({kind})', f'pasid.{kind}.{{}}.{op}',
-                PASID_LIVE)
-               for kind, ops in (('data', ('alloc', 'lookup', 'free')),
-                                 ('bare', ('alloc', 'free')))
-               for op in ops]
-    for what, pattern, counts in curves:
+    for what, pattern, counts in CURVES:
         for core in CORES:
             per = [statistics.median(vals[core][pattern.format(n)])
                    for n in counts]
@@ -260,7 +257,6 @@ def main():
                                    for n, p in zip(counts, per)) +
                          f' ns; max/min = {spread:.2f} '
                          f'({"flat" if flat[pattern, core] else "NOT flat"})')
-        flat_goals.append((what, pattern))
 
     # How much of the DMA probe's growth is the per-CPU allocator's: the
     # same counts of the allocations dma-iommu's IOVA set-up makes.
@@ -296,7 +292,7 @@ def main():
         lines.append(f'- probe per-device cost flat from 100 to 10,000 devices '
                      f'(ours, {what}): ' +
                      ('met' if flat[metric, 'ours'] else 'NOT MET'))
-    for what, metric in flat_goals:
+    for what, metric, _ in CURVES:
         lines.append(f'- {what} flat (ours, max/min <= {FLAT_SPREAD}): ' +
                      ('met' if flat[metric, 'ours'] else 'NOT MET'))
     lines.append('- the same less the IOVA per-CPU caches (ours, default '
@@ -344,7 +340,7 @@ def plot(d, vals):
                 'stock, ours (own groups), stock, ours (one group)\n')
         for n in REMOVE_COUNTS:
             row = [n] + [statistics.median(vals[core][f'{m}.{n}.per_dev'])
-                         for m in ('remove', 'remove_shared')
+                         for m, _ in REMOVE_KINDS
                          for core in CORES]
             f.write(' '.join(str(x) for x in row) + '\n')
     script = f"""

@@ -189,23 +189,6 @@ static const struct iommu_ops bench_ops = {
 	.owner = THIS_MODULE,
 };
 
-/*
- * A driver whose default and blocking domains are static (identity and
- * blocked), as drivers without paging default domains have them: a DMA
- * ownership cycle then costs the core's bookkeeping and nothing else.
- */
-static const struct iommu_ops bench_ops_static = {
-	.identity_domain = &bench_identity_domain,
-	.blocked_domain = &bench_blocked_domain,
-	.default_domain = &bench_identity_domain,
-	.domain_alloc_paging = bench_domain_alloc_paging,
-	.probe_device = bench_probe_device,
-	.device_group = bench_device_group,
-	.default_domain_ops = &bench_paging_ops,
-	.pgsize_bitmap = BENCH_PGSIZES,
-	.owner = THIS_MODULE,
-};
-
 static void bench_iommu_forget(void *data)
 {
 	guard(mutex)(&bench_lock);
@@ -267,6 +250,22 @@ static struct bench_iommu *bench_iommu_create(struct kunit *test,
 					      unsigned int devs_per_group)
 {
 	return bench_iommu_create_ops(test, devs_per_group, &bench_ops);
+}
+
+/*
+ * The bench driver with static default and blocking domains (identity and
+ * blocked), as drivers without paging default domains have them: a DMA
+ * ownership cycle then costs the core's bookkeeping and nothing else.
+ */
+static const struct iommu_ops *bench_ops_static(struct kunit *test)
+{
+	struct iommu_ops *ops = kunit_kmalloc(test, sizeof(*ops), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	*ops = bench_ops;
+	ops->default_domain = &bench_identity_domain;
+	ops->def_domain_type = NULL;
+	return ops;
 }
 
 /* Unregister @bi before the test ends, so that another one can come. */
@@ -479,14 +478,14 @@ struct owner_case {
 	const char *name;
 	const char *metric;
 	unsigned int n;
-	const struct iommu_ops *ops;
+	bool static_domains;
 };
 
 static const struct owner_case owner_cases[] = {
-	{ "group-of-1", "owner", 1, &bench_ops },
-	{ "group-of-8", "owner", 8, &bench_ops },
-	{ "group-of-1-static", "owner.static", 1, &bench_ops_static },
-	{ "group-of-8-static", "owner.static", 8, &bench_ops_static },
+	{ "group-of-1", "owner", 1, false },
+	{ "group-of-8", "owner", 8, false },
+	{ "group-of-1-static", "owner.static", 1, true },
+	{ "group-of-8-static", "owner.static", 8, true },
 };
 
 KUNIT_ARRAY_PARAM_DESC(owner, owner_cases, name);
@@ -502,7 +501,8 @@ static void claim_release(struct kunit *test)
 	struct device *dev;
 	int r, i;
 
-	bi = bench_iommu_create_ops(test, n, c->ops);
+	bi = bench_iommu_create_ops(test, n, c->static_domains ?
+					bench_ops_static(test) : &bench_ops);
 	devs = bench_devs_add(test, n, 0);
 	KUNIT_ASSERT_EQ(test, 0, bench_probe(bi, devs));
 	dev = &devs->pdev[0]->dev;
