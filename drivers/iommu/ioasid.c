@@ -2,35 +2,56 @@
 /*
  * I/O Address Space ID allocator.
  *
- * One xarray maps every live ID to its entry.  An ID with a set other than
- * the system set, with private data, or from a custom allocator has a
- * struct ioasid_data: its set, data, allocator and reference count.  A
- * global PASID (system set, built-in allocator, no data) is most IDs and
- * is allocated and freed often, so it is only a value entry holding its
+ * The 2^20 IDs are a two-level table indexed by the ID: a static array of
+ * leaves, each leaf 512 slots and a bitmap of which are used, allocated
+ * when its first ID is and freed after a grace period when its last one
+ * is (leaf 0 stays).  A bitmap of full leaves lets the lowest free ID be
+ * found without visiting them.  A lookup is two dependent loads, the same
+ * at any number of live IDs.
+ *
+ * A slot holds the ID's entry.  An ID with a set other than the system
+ * set, with private data, or from a custom allocator has a struct
+ * ioasid_data: its set, data, allocator and reference count.  A global
+ * PASID (system set, built-in allocator, no data) is most IDs and is
+ * allocated and freed often, so its entry is only a value holding its
  * reference count: no allocation, no grace period.  Attaching data to it
  * turns it into a record for the rest of its life.
  *
- * Lookups walk the xarray under RCU only.  Writers of the map, of a
- * reference count and of an entry's private data hold the xarray's
- * IRQ-safe lock, so an ID can be put from any context; an entry is erased
- * in the same critical section that drops its last reference, and a
- * record is freed after a grace period.
+ * Lookups run under RCU only.  Writers of the table, of a reference count
+ * and of an entry's private data hold ioasid_lock, IRQ-safe, so an ID can
+ * be put from any context; an entry is cleared in the same critical
+ * section that drops its last reference, and a record is freed after a
+ * grace period.
  *
- * ioasid_allocator_rwsem picks the allocator: ioasid_alloc() holds it for
- * read, which costs a per-CPU increment, so allocations run concurrently;
- * (un)registering a custom allocator holds it for write.  Only one custom
- * allocator can be active, and switching is refused while IDs the current
- * allocator handed out are live: the custom allocator's nr_live, or any
- * entry at all while the built-in allocator is in use.
+ * The built-in allocator takes no other lock.  While a custom allocator
+ * is registered, ioasid_alloc() holds ioasid_allocator_rwsem for read
+ * around it; (un)registering holds the rwsem for write and publishes the
+ * change under ioasid_lock, where the built-in allocator checks for it.
+ * Only one custom allocator can be active, and switching is refused while
+ * IDs the current allocator handed out are live: the custom allocator's
+ * nr_live, or any ID at all while the built-in allocator is in use.
  *
- * Lock order: ioasid_allocator_rwsem, then the xarray's lock.
+ * Lock order: ioasid_allocator_rwsem, then ioasid_lock.
  */
 #include <linux/ioasid.h>
+#include <linux/bitmap.h>
 #include <linux/export.h>
+#include <linux/init.h>
 #include <linux/lockdep.h>
-#include <linux/percpu-rwsem.h>
+#include <linux/rwsem.h>
 #include <linux/slab.h>
-#include <linux/xarray.h>
+#include <linux/spinlock.h>
+
+#define IOASID_LEAF_SHIFT	9
+#define IOASID_LEAF_IDS		BIT(IOASID_LEAF_SHIFT)
+#define IOASID_NR_LEAVES	((IOASID_MAX >> IOASID_LEAF_SHIFT) + 1)
+
+struct ioasid_leaf {
+	DECLARE_BITMAP(used, IOASID_LEAF_IDS);	/* under ioasid_lock */
+	unsigned int nr_used;			/* under ioasid_lock */
+	struct rcu_head rcu;
+	void __rcu *slot[IOASID_LEAF_IDS];
+};
 
 struct ioasid_allocator_data {
 	const struct ioasid_allocator_ops *ops;
@@ -42,13 +63,20 @@ struct ioasid_data {
 	void __rcu *private;
 	/* The custom allocator that handed out the ID, NULL: the built-in. */
 	struct ioasid_allocator_data *allocator;
-	unsigned long users;		/* under the xarray lock */
+	unsigned long users;		/* under ioasid_lock */
 	struct rcu_head rcu;
 };
 
-static DEFINE_XARRAY_FLAGS(ioasid_xa, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_IRQ);
-DEFINE_STATIC_PERCPU_RWSEM(ioasid_allocator_rwsem);
-/* Protected by ioasid_allocator_rwsem: */
+static DEFINE_SPINLOCK(ioasid_lock);
+/* Protected by ioasid_lock, read under RCU: */
+static struct ioasid_leaf __rcu *ioasid_leaves[IOASID_NR_LEAVES];
+/* Protected by ioasid_lock: */
+static DECLARE_BITMAP(ioasid_full_leaves, IOASID_NR_LEAVES);
+static unsigned int ioasid_nr_live;
+static struct kmem_cache *ioasid_leaf_cache;
+
+static DECLARE_RWSEM(ioasid_allocator_rwsem);
+/* Written under both locks; either one keeps it stable. */
 static struct ioasid_allocator_data *ioasid_custom;
 
 /* The set of the core's global PASIDs and of SVA: all the space, static. */
@@ -154,94 +182,290 @@ unsigned int ioasid_set_count(struct ioasid_set *set)
 }
 EXPORT_SYMBOL_GPL(ioasid_set_count);
 
-/* Count one more ID in @set unless that goes over its quota. */
+/*
+ * Count one more ID in @set unless that goes over its quota, and take the
+ * ID's reference on the set.  The system set is static and its quota the
+ * whole space: it is only counted.
+ */
 static bool ioasid_set_charge(struct ioasid_set *set)
 {
-	int old = atomic_read(&set->nr_ioasids);
+	int old;
 
+	if (set == &ioasid_system_set) {
+		atomic_inc(&set->nr_ioasids);
+		return true;
+	}
+	old = atomic_read(&set->nr_ioasids);
 	do {
 		if ((unsigned int)old >= set->quota)
 			return false;
 	} while (!atomic_try_cmpxchg(&set->nr_ioasids, &old, old + 1));
+	ioasid_set_get(set);
 	return true;
+}
+
+static void ioasid_set_uncharge(struct ioasid_set *set)
+{
+	atomic_dec(&set->nr_ioasids);
+	if (set != &ioasid_system_set)
+		ioasid_set_put(set);
+}
+
+/*
+ * A slot holds NULL, a struct ioasid_data, or a bare global PASID: its
+ * reference count shifted left, with bit 0 set, which no record has.
+ */
+static bool ioasid_is_bare(const void *entry)
+{
+	return (unsigned long)entry & 1;
+}
+
+static void *ioasid_bare(unsigned long users)
+{
+	return (void *)(users << 1 | 1);
+}
+
+static unsigned long ioasid_bare_users(const void *entry)
+{
+	return (unsigned long)entry >> 1;
 }
 
 /* The set of an entry: a record's, or the system set for a bare ID. */
 static struct ioasid_set *ioasid_entry_set(void *entry)
 {
-	if (xa_is_value(entry))
+	if (ioasid_is_bare(entry))
 		return &ioasid_system_set;
 	return ((struct ioasid_data *)entry)->set;
 }
 
+static struct ioasid_leaf *ioasid_leaf_at(unsigned int l)
+{
+	return rcu_dereference_check(ioasid_leaves[l],
+				     lockdep_is_held(&ioasid_lock));
+}
+
+/* The entry of @id, NULL if it is not live; under RCU or ioasid_lock. */
+static void *ioasid_load(ioasid_t id)
+{
+	struct ioasid_leaf *leaf;
+
+	if (id > IOASID_MAX)
+		return NULL;
+	leaf = ioasid_leaf_at(id >> IOASID_LEAF_SHIFT);
+	if (!leaf)
+		return NULL;
+	return rcu_dereference_check(leaf->slot[id % IOASID_LEAF_IDS],
+				     lockdep_is_held(&ioasid_lock));
+}
+
+/* Replace the entry of the live @id. */
+static void __ioasid_store(ioasid_t id, void *entry)
+{
+	struct ioasid_leaf *leaf = ioasid_leaf_at(id >> IOASID_LEAF_SHIFT);
+
+	lockdep_assert_held(&ioasid_lock);
+	rcu_assign_pointer(leaf->slot[id % IOASID_LEAF_IDS], entry);
+}
+
+/* The lowest free ID in [@min, @max], or -ENOSPC; a missing leaf is free. */
+static int __ioasid_find_free(ioasid_t min, ioasid_t max)
+{
+	unsigned int l = min >> IOASID_LEAF_SHIFT;
+	unsigned int last = max >> IOASID_LEAF_SHIFT;
+	unsigned int first, end, off;
+	struct ioasid_leaf *leaf;
+
+	lockdep_assert_held(&ioasid_lock);
+	for (;; l++) {
+		l = find_next_zero_bit(ioasid_full_leaves, last + 1, l);
+		if (l > last)
+			return -ENOSPC;
+		first = l == min >> IOASID_LEAF_SHIFT ? min % IOASID_LEAF_IDS : 0;
+		end = l == last ? max % IOASID_LEAF_IDS + 1 : IOASID_LEAF_IDS;
+		leaf = ioasid_leaf_at(l);
+		if (!leaf)
+			return l << IOASID_LEAF_SHIFT | first;
+		off = find_next_zero_bit(leaf->used, end, first);
+		if (off < end)
+			return l << IOASID_LEAF_SHIFT | off;
+	}
+}
+
+/*
+ * Make the free @id live with @entry.  A missing leaf is installed from
+ * *@spare; -ENOMEM if there is none.
+ */
+static int __ioasid_take(ioasid_t id, void *entry, struct ioasid_leaf **spare)
+{
+	unsigned int l = id >> IOASID_LEAF_SHIFT, off = id % IOASID_LEAF_IDS;
+	struct ioasid_leaf *leaf = ioasid_leaf_at(l);
+
+	lockdep_assert_held(&ioasid_lock);
+	if (!leaf) {
+		if (!*spare)
+			return -ENOMEM;
+		leaf = *spare;
+		*spare = NULL;
+		rcu_assign_pointer(ioasid_leaves[l], leaf);
+	}
+	__set_bit(off, leaf->used);
+	if (++leaf->nr_used == IOASID_LEAF_IDS)
+		__set_bit(l, ioasid_full_leaves);
+	ioasid_nr_live++;
+	rcu_assign_pointer(leaf->slot[off], entry);
+	return id;
+}
+
+/* Make the live @id free; its leaf goes after a grace period if empty. */
+static void __ioasid_clear(ioasid_t id)
+{
+	unsigned int l = id >> IOASID_LEAF_SHIFT, off = id % IOASID_LEAF_IDS;
+	struct ioasid_leaf *leaf = ioasid_leaf_at(l);
+
+	lockdep_assert_held(&ioasid_lock);
+	RCU_INIT_POINTER(leaf->slot[off], NULL);
+	__clear_bit(off, leaf->used);
+	__clear_bit(l, ioasid_full_leaves);
+	ioasid_nr_live--;
+	/* Leaf 0 stays: most systems never use another. */
+	if (--leaf->nr_used || !l)
+		return;
+	RCU_INIT_POINTER(ioasid_leaves[l], NULL);
+	kfree_rcu(leaf, rcu);
+}
+
+static int __ioasid_insert(void *entry, ioasid_t min, ioasid_t max,
+			   bool builtin, struct ioasid_leaf **spare)
+{
+	int id;
+
+	lockdep_assert_held(&ioasid_lock);
+	if (builtin && ioasid_custom)
+		return -EAGAIN;
+	id = __ioasid_find_free(min, max);
+	if (id < 0)
+		return id;
+	return __ioasid_take(id, entry, spare);
+}
+
+/*
+ * Give @entry the lowest free ID in [@min, @max]: the ID, -ENOSPC or
+ * -ENOMEM; -EAGAIN, with nothing done, if @builtin and a custom allocator
+ * has been registered.
+ */
+static int ioasid_insert(void *entry, ioasid_t min, ioasid_t max,
+			 bool builtin)
+{
+	struct ioasid_leaf *spare = NULL;
+	int id;
+
+	spin_lock_irq(&ioasid_lock);
+	id = __ioasid_insert(entry, min, max, builtin, &spare);
+	if (id == -ENOMEM) {
+		/* A new leaf: allocate it unlocked, then look again. */
+		spin_unlock_irq(&ioasid_lock);
+		spare = kmem_cache_zalloc(ioasid_leaf_cache, GFP_KERNEL);
+		if (!spare)
+			return -ENOMEM;
+		spin_lock_irq(&ioasid_lock);
+		id = __ioasid_insert(entry, min, max, builtin, &spare);
+	}
+	spin_unlock_irq(&ioasid_lock);
+	if (spare)
+		kmem_cache_free(ioasid_leaf_cache, spare);
+	return id;
+}
+
 /* A new entry with one reference: a bare global PASID, or a record. */
-static void *__ioasid_new_entry(struct ioasid_set *set, void *private)
+static void *ioasid_new_entry(struct ioasid_set *set, void *private,
+			      struct ioasid_allocator_data *allocator)
 {
 	struct ioasid_data *data;
 
-	lockdep_assert_held(&ioasid_allocator_rwsem);
-	if (set == &ioasid_system_set && !private && !ioasid_custom)
-		return xa_mk_value(1);
+	if (set == &ioasid_system_set && !private && !allocator)
+		return ioasid_bare(1);
 	data = kzalloc(sizeof(*data), GFP_KERNEL);
 	if (!data)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	data->set = set;
 	RCU_INIT_POINTER(data->private, private);
+	data->allocator = allocator;
 	data->users = 1;
 	return data;
 }
 
 static void ioasid_free_new_entry(void *entry)
 {
-	if (!xa_is_value(entry))
+	if (!ioasid_is_bare(entry))
 		kfree(entry);
 }
 
-static int __ioasid_alloc_builtin(void *entry, ioasid_t min, ioasid_t max)
+static int ioasid_alloc_builtin(struct ioasid_set *set, ioasid_t min,
+				ioasid_t max, void *private)
 {
-	u32 id;
-	int ret;
+	void *entry = ioasid_new_entry(set, private, NULL);
+	int id;
 
-	lockdep_assert_held(&ioasid_allocator_rwsem);
-	ret = xa_alloc_irq(&ioasid_xa, &id, entry, XA_LIMIT(min, max),
-			   GFP_KERNEL);
-	if (ret)
-		return ret == -EBUSY ? -ENOSPC : ret;
+	if (IS_ERR(entry))
+		return PTR_ERR(entry);
+	id = ioasid_insert(entry, min, max, true);
+	if (id < 0)
+		ioasid_free_new_entry(entry);
 	return id;
 }
 
-static int __ioasid_alloc_custom(struct ioasid_data *data, ioasid_t min,
-				 ioasid_t max)
+static int __ioasid_alloc_custom(struct ioasid_set *set, ioasid_t min,
+				 ioasid_t max, void *private)
 {
 	struct ioasid_allocator_data *a = ioasid_custom;
 	const struct ioasid_allocator_ops *ops = a->ops;
+	void *entry;
 	ioasid_t id;
 	int ret;
 
 	lockdep_assert_held(&ioasid_allocator_rwsem);
+	entry = ioasid_new_entry(set, private, a);
+	if (IS_ERR(entry))
+		return PTR_ERR(entry);
 	id = ops->alloc(min, max, ops->pdata);
-	if (id == INVALID_IOASID)
-		return -ENOSPC;
+	if (id == INVALID_IOASID) {
+		ret = -ENOSPC;
+		goto free_entry;
+	}
 	if (id < min || id > max) {
 		ret = -EIO;
 		goto free_id;
 	}
-	data->allocator = a;
+	/* Counted before it is published: its free may come at once. */
 	atomic_inc(&a->nr_live);
-	ret = xa_insert_irq(&ioasid_xa, id, data, GFP_KERNEL);
-	if (ret == -EBUSY) {
-		/* Handed out twice: it belongs to the live ID, keep it. */
-		atomic_dec(&a->nr_live);
+	ret = ioasid_insert(entry, id, id, false);
+	if (ret >= 0)
 		return ret;
-	}
-	if (ret)
-		goto uncount;
-	return id;
-
-uncount:
 	atomic_dec(&a->nr_live);
+	if (ret == -ENOSPC) {
+		/* Handed out twice: it belongs to the live ID, keep it. */
+		ret = -EBUSY;
+		goto free_entry;
+	}
 free_id:
 	ops->free(id, ops->pdata);
+free_entry:
+	ioasid_free_new_entry(entry);
+	return ret;
+}
+
+/* Allocate with the allocator of the moment held in place. */
+static int ioasid_alloc_locked(struct ioasid_set *set, ioasid_t min,
+			       ioasid_t max, void *private)
+{
+	int ret;
+
+	down_read(&ioasid_allocator_rwsem);
+	if (ioasid_custom)
+		ret = __ioasid_alloc_custom(set, min, max, private);
+	else
+		ret = ioasid_alloc_builtin(set, min, max, private);
+	up_read(&ioasid_allocator_rwsem);
 	return ret;
 }
 
@@ -254,9 +478,10 @@ free_id:
  *	     ioasid_attach_data()
  *
  * A registered custom allocator picks the ID, otherwise the built-in one
- * does; the ID is tracked for lookup either way.  The ID is published with
- * @private, so a concurrent ioasid_find() sees it initialised.  The caller
- * holds its only reference; ioasid_free() drops it.
+ * does: the lowest free ID in range.  The ID is tracked for lookup either
+ * way, and published with @private, so a concurrent ioasid_find() sees it
+ * initialised.  The caller holds its only reference; ioasid_free() drops
+ * it.
  *
  * Context: Process context. May sleep.
  * Return: the ID, or -EINVAL for a bad range or no set; -EDQUOT if @set is
@@ -267,50 +492,27 @@ free_id:
 int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		 void *private)
 {
-	void *entry;
-	int ret;
+	int ret = -EAGAIN;
 
 	if (!set || min > max || max > IOASID_MAX)
 		return -EINVAL;
 	if (!ioasid_set_charge(set))
 		return -EDQUOT;
-	/* The ID's reference on its set, before anyone can see the ID. */
-	ioasid_set_get(set);
-	percpu_down_read(&ioasid_allocator_rwsem);
-	entry = __ioasid_new_entry(set, private);
-	if (!entry) {
-		ret = -ENOMEM;
-		goto unlock;
-	}
-	if (ioasid_custom)
-		ret = __ioasid_alloc_custom(entry, min, max);
-	else
-		ret = __ioasid_alloc_builtin(entry, min, max);
+	if (!READ_ONCE(ioasid_custom))
+		ret = ioasid_alloc_builtin(set, min, max, private);
+	if (ret == -EAGAIN)
+		ret = ioasid_alloc_locked(set, min, max, private);
 	if (ret < 0)
-		goto free_entry;
-	percpu_up_read(&ioasid_allocator_rwsem);
-	return ret;
-
-free_entry:
-	ioasid_free_new_entry(entry);
-unlock:
-	percpu_up_read(&ioasid_allocator_rwsem);
-	atomic_dec(&set->nr_ioasids);
-	ioasid_set_put(set);
+		ioasid_set_uncharge(set);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc);
 
-/*
- * The live entry at @xas, if it is in @set, in *@entry; under RCU or the
- * xarray lock.  Return: 0, -ENOENT or -EACCES.
- */
-static int ioasid_load_in_set(struct xa_state *xas, struct ioasid_set *set,
+/* The live entry of @id, if it is in @set, in *@entry; under RCU or lock. */
+static int ioasid_load_in_set(struct ioasid_set *set, ioasid_t id,
 			      void **entry)
 {
-	do {
-		*entry = xas_load(xas);
-	} while (xas_retry(xas, *entry));
+	*entry = ioasid_load(id);
 	if (!*entry)
 		return -ENOENT;
 	if (ioasid_entry_set(*entry) != set)
@@ -318,30 +520,31 @@ static int ioasid_load_in_set(struct xa_state *xas, struct ioasid_set *set,
 	return 0;
 }
 
-static void __ioasid_get_entry(struct xa_state *xas, void *entry)
+static void __ioasid_get_entry(ioasid_t id, void *entry)
 {
-	lockdep_assert_held(&ioasid_xa.xa_lock);
-	if (xa_is_value(entry))
-		xas_store(xas, xa_mk_value(xa_to_value(entry) + 1));
+	lockdep_assert_held(&ioasid_lock);
+	if (ioasid_is_bare(entry))
+		__ioasid_store(id, ioasid_bare(ioasid_bare_users(entry) + 1));
 	else
 		((struct ioasid_data *)entry)->users++;
 }
 
-/* Drop a reference; the last one erases the entry.  True if it did. */
-static bool __ioasid_put_entry(struct xa_state *xas, void *entry)
+/* Drop a reference; the last one frees the ID.  True if it did. */
+static bool __ioasid_put_entry(ioasid_t id, void *entry)
 {
 	struct ioasid_data *data = entry;
 	unsigned long users;
 
-	lockdep_assert_held(&ioasid_xa.xa_lock);
-	if (xa_is_value(entry)) {
-		users = xa_to_value(entry) - 1;
-		xas_store(xas, users ? xa_mk_value(users) : NULL);
+	lockdep_assert_held(&ioasid_lock);
+	if (ioasid_is_bare(entry)) {
+		users = ioasid_bare_users(entry) - 1;
+		if (users)
+			__ioasid_store(id, ioasid_bare(users));
 	} else {
 		users = --data->users;
-		if (!users)
-			xas_store(xas, NULL);
 	}
+	if (!users)
+		__ioasid_clear(id);
 	return !users;
 }
 
@@ -350,43 +553,44 @@ static bool __ioasid_put_entry(struct xa_state *xas, void *entry)
  * @set: the set the ID must belong to
  * @id: the ID
  *
- * Context: Any context. Takes the xarray's IRQ-safe lock.
+ * Context: Any context. Takes an IRQ-safe spinlock.
  * Return: 0; -ENOENT if @id is not live; -EACCES if it is in another set.
  */
 int ioasid_get(struct ioasid_set *set, ioasid_t id)
 {
-	XA_STATE(xas, &ioasid_xa, id);
 	unsigned long flags;
 	void *entry;
 	int ret;
 
-	xas_lock_irqsave(&xas, flags);
-	ret = ioasid_load_in_set(&xas, set, &entry);
+	spin_lock_irqsave(&ioasid_lock, flags);
+	ret = ioasid_load_in_set(set, id, &entry);
 	if (!ret)
-		__ioasid_get_entry(&xas, entry);
-	xas_unlock_irqrestore(&xas, flags);
+		__ioasid_get_entry(id, entry);
+	spin_unlock_irqrestore(&ioasid_lock, flags);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_get);
 
-/* Give an erased ID back to its allocator and its set. */
+/* Give a freed ID back to its allocator and its set. */
 static void ioasid_release(void *entry, ioasid_t id)
 {
-	struct ioasid_set *set = ioasid_entry_set(entry);
 	struct ioasid_data *data = entry;
 	struct ioasid_allocator_data *a;
+	struct ioasid_set *set;
 
-	if (!xa_is_value(entry)) {
-		a = data->allocator;
-		if (a) {
-			a->ops->free(id, a->ops->pdata);
-			/* The last access to @a: unregistering may free it. */
-			atomic_dec_return_release(&a->nr_live);
-		}
-		kfree_rcu(data, rcu);
+	if (ioasid_is_bare(entry)) {
+		ioasid_set_uncharge(&ioasid_system_set);
+		return;
 	}
-	atomic_dec(&set->nr_ioasids);
-	ioasid_set_put(set);
+	a = data->allocator;
+	if (a) {
+		a->ops->free(id, a->ops->pdata);
+		/* The last access to @a: unregistering may free it. */
+		atomic_dec_return_release(&a->nr_live);
+	}
+	set = data->set;
+	kfree_rcu(data, rcu);
+	ioasid_set_uncharge(set);
 }
 
 /**
@@ -404,17 +608,16 @@ static void ioasid_release(void *entry, ioasid_t id)
  */
 int ioasid_put(struct ioasid_set *set, ioasid_t id)
 {
-	XA_STATE(xas, &ioasid_xa, id);
 	unsigned long flags;
 	bool last = false;
 	void *entry;
 	int ret;
 
-	xas_lock_irqsave(&xas, flags);
-	ret = ioasid_load_in_set(&xas, set, &entry);
+	spin_lock_irqsave(&ioasid_lock, flags);
+	ret = ioasid_load_in_set(set, id, &entry);
 	if (!ret)
-		last = __ioasid_put_entry(&xas, entry);
-	xas_unlock_irqrestore(&xas, flags);
+		last = __ioasid_put_entry(id, entry);
+	spin_unlock_irqrestore(&ioasid_lock, flags);
 	if (ret)
 		return ret;
 	if (last)
@@ -439,18 +642,17 @@ void ioasid_free(struct ioasid_set *set, ioasid_t id)
 }
 EXPORT_SYMBOL_GPL(ioasid_free);
 
-/* Make *@spare the record of the bare global PASID @entry at @xas. */
-static struct ioasid_data *__ioasid_give_record(struct xa_state *xas,
-						void *entry,
+/* Make *@spare the record of the bare global PASID @id at @entry. */
+static struct ioasid_data *__ioasid_give_record(ioasid_t id, void *entry,
 						struct ioasid_data **spare)
 {
 	struct ioasid_data *data = *spare;
 
-	lockdep_assert_held(&ioasid_xa.xa_lock);
+	lockdep_assert_held(&ioasid_lock);
 	data->set = &ioasid_system_set;
-	data->users = xa_to_value(entry);
+	data->users = ioasid_bare_users(entry);
 	*spare = NULL;
-	xas_store(xas, data);
+	__ioasid_store(id, data);
 	return data;
 }
 
@@ -463,27 +665,25 @@ static int ioasid_swap_data(struct ioasid_set *set, ioasid_t id,
 			    void *private, struct ioasid_data **spare,
 			    void **old)
 {
-	XA_STATE(xas, &ioasid_xa, id);
 	void *entry;
 	int ret;
 
 	*old = NULL;
-	xas_lock_irq(&xas);
-	ret = ioasid_load_in_set(&xas, set, &entry);
-	if (ret || (xa_is_value(entry) && !private))
+	spin_lock_irq(&ioasid_lock);
+	ret = ioasid_load_in_set(set, id, &entry);
+	if (ret || (ioasid_is_bare(entry) && !private))
 		goto unlock;
-	if (xa_is_value(entry)) {
+	if (ioasid_is_bare(entry)) {
 		if (!*spare) {
 			ret = -EAGAIN;
 			goto unlock;
 		}
-		entry = __ioasid_give_record(&xas, entry, spare);
+		entry = __ioasid_give_record(id, entry, spare);
 	}
 	*old = rcu_replace_pointer(((struct ioasid_data *)entry)->private,
-				   private,
-				   lockdep_is_held(&ioasid_xa.xa_lock));
+				   private, lockdep_is_held(&ioasid_lock));
 unlock:
-	xas_unlock_irq(&xas);
+	spin_unlock_irq(&ioasid_lock);
 	return ret;
 }
 
@@ -553,15 +753,14 @@ static void *ioasid_data_private(struct ioasid_data *data,
 void *ioasid_find(struct ioasid_set *set, ioasid_t id,
 		  bool (*getter)(void *private))
 {
-	XA_STATE(xas, &ioasid_xa, id);
 	void *entry, *priv = NULL;
 	int ret;
 
 	rcu_read_lock();
-	ret = ioasid_load_in_set(&xas, set, &entry);
+	ret = ioasid_load_in_set(set, id, &entry);
 	if (ret)
 		priv = ERR_PTR(ret);
-	else if (!xa_is_value(entry))
+	else if (!ioasid_is_bare(entry))
 		priv = ioasid_data_private(entry, getter);
 	rcu_read_unlock();
 	return priv;
@@ -572,10 +771,11 @@ EXPORT_SYMBOL_GPL(ioasid_find);
 static int __ioasid_can_register(const struct ioasid_allocator_ops *ops)
 {
 	lockdep_assert_held_write(&ioasid_allocator_rwsem);
+	lockdep_assert_held(&ioasid_lock);
 	if (ioasid_custom)
 		return ioasid_custom->ops == ops ? -EEXIST : -EBUSY;
 	/* Without a custom allocator, every live ID is a built-in one. */
-	if (!xa_empty(&ioasid_xa))
+	if (ioasid_nr_live)
 		return -EBUSY;
 	return 0;
 }
@@ -609,11 +809,13 @@ int ioasid_register_allocator(const struct ioasid_allocator_ops *ops)
 	a->ops = ops;
 	atomic_set(&a->nr_live, 0);
 
-	percpu_down_write(&ioasid_allocator_rwsem);
+	down_write(&ioasid_allocator_rwsem);
+	spin_lock_irq(&ioasid_lock);
 	ret = __ioasid_can_register(ops);
 	if (!ret)
-		ioasid_custom = a;
-	percpu_up_write(&ioasid_allocator_rwsem);
+		WRITE_ONCE(ioasid_custom, a);
+	spin_unlock_irq(&ioasid_lock);
+	up_write(&ioasid_allocator_rwsem);
 	if (ret)
 		kfree(a);
 	return ret;
@@ -637,17 +839,27 @@ int ioasid_unregister_allocator(const struct ioasid_allocator_ops *ops)
 	struct ioasid_allocator_data *a;
 	int ret = 0;
 
-	percpu_down_write(&ioasid_allocator_rwsem);
+	down_write(&ioasid_allocator_rwsem);
 	a = ioasid_custom;
-	if (!a || a->ops != ops)
+	if (!a || a->ops != ops) {
 		ret = -ENOENT;
-	else if (atomic_read_acquire(&a->nr_live))
+	} else if (atomic_read_acquire(&a->nr_live)) {
 		ret = -EBUSY;
-	else
-		ioasid_custom = NULL;
-	percpu_up_write(&ioasid_allocator_rwsem);
+	} else {
+		spin_lock_irq(&ioasid_lock);
+		WRITE_ONCE(ioasid_custom, NULL);
+		spin_unlock_irq(&ioasid_lock);
+	}
+	up_write(&ioasid_allocator_rwsem);
 	if (!ret)
 		kfree(a);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_unregister_allocator);
+
+static int __init ioasid_init(void)
+{
+	ioasid_leaf_cache = KMEM_CACHE(ioasid_leaf, SLAB_PANIC);
+	return 0;
+}
+core_initcall(ioasid_init);

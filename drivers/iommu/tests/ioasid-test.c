@@ -764,7 +764,7 @@ static int op_set_alloc(struct fail_ctx *c)
 	return 0;
 }
 
-/* Far from any other ID, so that the xarray needs new nodes. */
+/* Far from any other ID, so that it needs a new leaf of the table. */
 #define FAIL_ID		0x9abc0
 
 static int op_alloc(struct fail_ctx *c)
