@@ -151,6 +151,62 @@ static void alloc_full_range_is_enospc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 21, ioasid_alloc(set, 20, 22, NULL));
 }
 
+/*
+ * The lowest free ID where the allocator's table changes leaf (every 512
+ * IDs today; the cases hold for any layout): @fill_min to @fill_max are
+ * taken first, then [@min, @max] is asked for.
+ */
+#define LEAF	512U
+
+struct edge_case {
+	const char *name;
+	ioasid_t fill_min, fill_max, min, max;
+	int expect;		/* the ID, or an errno */
+};
+
+static const struct edge_case edge_cases[] = {
+	{ "last-of-a-leaf", 1, 0, LEAF - 1, LEAF, LEAF - 1 },
+	{ "first-of-next-leaf", LEAF - 1, LEAF - 1, LEAF - 1, LEAF, LEAF },
+	{ "across-the-edge", LEAF - 2, LEAF + 1, LEAF - 2, 2 * LEAF,
+	  LEAF + 2 },
+	{ "full-leaf-skipped", LEAF, 2 * LEAF - 1, LEAF, 3 * LEAF, 2 * LEAF },
+	{ "two-full-leaves", LEAF, 3 * LEAF - 1, LEAF + 7, 4 * LEAF,
+	  3 * LEAF },
+	{ "range-inside-full-leaf", LEAF, 2 * LEAF - 1, LEAF + 1,
+	  2 * LEAF - 2, -ENOSPC },
+	{ "last-leaf-full", IOASID_MAX - LEAF + 1, IOASID_MAX,
+	  IOASID_MAX - LEAF - 9, IOASID_MAX, IOASID_MAX - LEAF - 9 },
+	{ "top-id-taken", IOASID_MAX, IOASID_MAX, IOASID_MAX, IOASID_MAX,
+	  -ENOSPC },
+};
+
+KUNIT_ARRAY_PARAM_DESC(edge, edge_cases, name);
+
+static void alloc_at_leaf_edges(struct kunit *test)
+{
+	const struct edge_case *c = test->param_value;
+	struct ioasid_set *set = new_set(test, 4 * LEAF);
+	ioasid_t i;
+	int id;
+
+	for (i = c->fill_min; i <= c->fill_max; i++)
+		KUNIT_ASSERT_EQ(test, new_id(test, set, i, i, &token), i);
+	id = ioasid_alloc(set, c->min, c->max, NULL);
+	KUNIT_ASSERT_EQ(test, id, c->expect);
+	if (id < 0)
+		return;
+	KUNIT_EXPECT_NULL(test, ioasid_find(set, id, NULL));
+	if (c->fill_min <= c->fill_max)
+		KUNIT_EXPECT_PTR_EQ(test, ioasid_find(set, c->fill_max, NULL),
+				    (void *)&token);
+	/* Freed, and a leaf it emptied gone: not found, then handed out. */
+	KUNIT_EXPECT_EQ(test, 1, ioasid_put(set, id));
+	KUNIT_EXPECT_PTR_EQ(test, ioasid_find(set, id, NULL),
+			    ERR_PTR(-ENOENT));
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, id, id, NULL), id);
+	KUNIT_EXPECT_EQ(test, 1, ioasid_put(set, id));
+}
+
 /* Every ID of the 2^20 space once, then nothing; each freed again. */
 static void alloc_exhausts_whole_space(struct kunit *test)
 {
@@ -393,6 +449,7 @@ static struct kunit_case ioasid_cases[] = {
 	KUNIT_CASE_PARAM(alloc_respects_bounds, bounds_gen_params),
 	KUNIT_CASE(alloc_needs_a_set),
 	KUNIT_CASE(alloc_full_range_is_enospc),
+	KUNIT_CASE_PARAM(alloc_at_leaf_edges, edge_gen_params),
 	KUNIT_CASE_SLOW(alloc_exhausts_whole_space),
 	KUNIT_CASE(quota_limits_a_set),
 	KUNIT_CASE(sets_are_isolated),
