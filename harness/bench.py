@@ -38,7 +38,8 @@ CURVES = [(f'{what}, per device', f'{m}.{{}}.per_dev', REMOVE_COUNTS)
 # is at most this much above the smallest.
 FLAT_SPREAD = 1.25
 
-OVERHEAD = 0.8
+OVERHEAD = 0.5
+PER_PAGE = 0.7
 NOT_SLOWER = 1.0
 
 # (metric, what, unit, scale, goal): the value shown is metric / scale.
@@ -52,11 +53,12 @@ ROWS = [
     ('map.4k.call', 'iommu_map 4K (1 page)', 'ns/call', 1, NOT_SLOWER),
     ('map.2m.call', 'iommu_map 2M (1 page)', 'ns/call', 1, NOT_SLOWER),
     ('map.mixed.call', 'iommu_map mixed (34 pages)', 'ns/call', 1, NOT_SLOWER),
-    ('map.mixed.page', 'iommu_map mixed, per page', 'ns/page', 1, NOT_SLOWER),
+    ('map.mixed.page100', 'iommu_map mixed, per page', 'ns/page', 100, PER_PAGE),
     ('unmap.4k.call', 'iommu_unmap 4K (1 page)', 'ns/call', 1, NOT_SLOWER),
     ('unmap.2m.call', 'iommu_unmap 2M (1 page)', 'ns/call', 1, NOT_SLOWER),
     ('unmap.mixed.call', 'iommu_unmap mixed (34 pages)', 'ns/call', 1, NOT_SLOWER),
-    ('unmap.mixed.page', 'iommu_unmap mixed, per page', 'ns/page', 1, NOT_SLOWER),
+    ('unmap.mixed.page100', 'iommu_unmap mixed, per page', 'ns/page', 100,
+     PER_PAGE),
     ('owner.1.cycle', 'DMA owner claim+release, 1 device', 'ns/cycle', 1, NOT_SLOWER),
     ('owner.8.cycle', 'DMA owner claim+release, 8 devices', 'ns/cycle', 1, NOT_SLOWER),
     ('owner.static.1.cycle', 'DMA owner cycle, static domains, 1 dev',
@@ -221,7 +223,7 @@ def main():
         cell = {c: f'{fmt(stat[c][0])} [{fmt(stat[c][1])}-{fmt(stat[c][2])}]'
                 for c in CORES}
         lines.append(f'{what:<40} {unit:<8} {cell["stock"]:>28} '
-                     f'{cell["ours"]:>28} {ratio:>10.2f}  <={goal:.1f} '
+                     f'{cell["ours"]:>28} {ratio:>10.3f}  <={goal:.1f} '
                      f'{"met" if met else "NOT MET"}')
         for core in CORES:
             csv_rows.append([key, unit, core] +
@@ -279,15 +281,14 @@ def main():
                      f'({"flat" if less[core][1] else "NOT flat"})')
 
     lines.append('')
-    overhead = [f for f in failed if f[2] == OVERHEAD]
-    others = [f for f in failed if f[2] != OVERHEAD]
     lines.append('Goals:')
-    lines.append(f'- map/unmap core overhead ratio <= {OVERHEAD}: ' +
-                 ('met' if not overhead else 'NOT MET: ' +
-                  '; '.join(f'{w} {r:.2f}' for w, r, _ in overhead)))
-    lines.append(f'- every other ratio <= {NOT_SLOWER}: ' +
-                 ('met' if not others else 'NOT MET: ' +
-                  '; '.join(f'{w} {r:.2f}' for w, r, _ in others)))
+    for goal, what in ((OVERHEAD, 'map/unmap core overhead'),
+                       (PER_PAGE, 'map/unmap per page of the mixed range'),
+                       (NOT_SLOWER, 'every other')):
+        miss = [f for f in failed if f[2] == goal]
+        lines.append(f'- {what} ratio <= {goal}: ' +
+                     ('met' if not miss else 'NOT MET: ' +
+                      '; '.join(f'{w} {r:.3f}' for w, r, _ in miss)))
     for metric, what in (('probe', 'default domain'), ('probe_id', 'identity')):
         lines.append(f'- probe per-device cost flat from 100 to 10,000 devices '
                      f'(ours, {what}): ' +

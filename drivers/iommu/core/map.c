@@ -12,6 +12,10 @@
  * must be aligned to the smallest page, the range must not wrap, and the
  * domain must be a paging one whose driver can map.  A map that fails half
  * way is unmapped again, so on error nothing of the range stays mapped.
+ *
+ * Most calls (the DMA API's) are one page of a supported size, aligned to
+ * it: that page is aligned and cannot wrap by construction, so it takes a
+ * path of its own with no loop and no other range check.
  */
 #define pr_fmt(fmt) "iommu: " fmt
 
@@ -34,43 +38,46 @@ iommu_pgsize_for_run(unsigned long pgsizes, unsigned long iova,
 		     phys_addr_t paddr, size_t size, size_t *count)
 {
 	unsigned long align = iova | paddr;
-	unsigned long fit, larger;
+	unsigned long fits, larger;
 	size_t pgsize, next, to_next;
 
 	/*
-	 * What the DMA API asks for most: one page of a supported size at
-	 * addresses aligned to it.  Nothing larger can fit, so the answer
-	 * is that page, once.
+	 * Sizes up to the length, then of those the largest up to the lowest
+	 * set bit of the alignment: align ^ (align - 1) is that bit and all
+	 * below it, or every bit when both addresses are 0.
 	 */
-	if ((pgsizes & size) && is_power_of_2(size) && !(align & (size - 1))) {
-		*count = 1;
-		return size;
-	}
-
-	/*
-	 * Sizes up to the length and up to the lowest set bit of the
-	 * alignment; align ^ (align - 1) is that bit and all below it, or
-	 * every bit when both addresses are 0.
-	 */
-	fit = pgsizes & GENMASK(__fls(size), 0) & (align ^ (align - 1));
-	if (!fit)
+	fits = pgsizes & GENMASK(__fls(size), 0);
+	if (!(fits & (align ^ (align - 1))))
 		return 0;
-	pgsize = BIT(__fls(fit));
+	pgsize = BIT(__fls(fits & (align ^ (align - 1))));
 
 	/*
-	 * The run ends where the next larger size would start, if the two
-	 * addresses share their offset in such a page and it fits.
+	 * The run ends where the next larger size that fits would start, if
+	 * the two addresses share their offset in such a page and one fits
+	 * after that point.
 	 */
-	larger = pgsizes & -(pgsize << 1);
+	larger = fits & -(pgsize << 1);
 	if (larger) {
 		next = BIT(__ffs(larger));
 		to_next = next - (iova & (next - 1));
-		if (!((iova ^ paddr) & (next - 1)) && to_next < size &&
-		    size - to_next >= next)
+		if (!((iova ^ paddr) & (next - 1)) && to_next + next <= size)
 			size = to_next;
 	}
 	*count = size / pgsize;
 	return pgsize;
+}
+
+/* 0 if @domain is one the core can map into at all, else an errno. */
+static __always_inline int iommu_domain_can_map(struct iommu_domain *domain)
+{
+	const struct iommu_domain_ops *ops = domain->ops;
+
+	if (unlikely(!(domain->type & __IOMMU_DOMAIN_PAGING)))
+		return -EINVAL;
+	if (WARN_ON(!ops->map_pages || !ops->unmap_pages ||
+		    !domain->pgsize_bitmap))
+		return -ENODEV;
+	return 0;
 }
 
 /* 0 if the domain can map [@iova, @iova + @size) at all, else an errno. */
@@ -80,12 +87,11 @@ static __always_inline int iommu_check_range(struct iommu_domain *domain,
 {
 	unsigned long min_pgsize;
 	unsigned long last;
+	int ret;
 
-	if (unlikely(!(domain->type & __IOMMU_DOMAIN_PAGING)))
-		return -EINVAL;
-	if (WARN_ON(!domain->ops->map_pages || !domain->ops->unmap_pages ||
-		    !domain->pgsize_bitmap))
-		return -ENODEV;
+	ret = iommu_domain_can_map(domain);
+	if (ret)
+		return ret;
 	min_pgsize = 1UL << __ffs(domain->pgsize_bitmap);
 	if (!size || !IS_ALIGNED(iova | paddr | size, min_pgsize) ||
 	    check_add_overflow(iova, size - 1, &last)) {
@@ -96,10 +102,24 @@ static __always_inline int iommu_check_range(struct iommu_domain *domain,
 	return 0;
 }
 
-/* Unmap, collecting what to flush in @gather; returns how much was unmapped. */
-static size_t iommu_unmap_to_gather(struct iommu_domain *domain,
-				    unsigned long iova, size_t size,
-				    struct iommu_iotlb_gather *gather)
+/*
+ * What the DMA API asks for most: one page of a size the domain supports,
+ * at addresses aligned to it.  Such a range is aligned to the smallest
+ * page and cannot wrap, so it needs no other range check, and it is one
+ * driver call.
+ */
+static __always_inline bool iommu_is_one_page(struct iommu_domain *domain,
+					      unsigned long iova,
+					      phys_addr_t paddr, size_t size)
+{
+	return (domain->pgsize_bitmap & size) && is_power_of_2(size) &&
+	       !((iova | paddr) & (size - 1));
+}
+
+/* Unmap runs of pages, collecting what to flush in @gather. */
+static __always_inline size_t
+iommu_unmap_runs(struct iommu_domain *domain, unsigned long iova, size_t size,
+		 struct iommu_iotlb_gather *gather)
 {
 	const struct iommu_domain_ops *ops = domain->ops;
 	size_t done = 0, pgsize, count, unmapped;
@@ -124,22 +144,45 @@ static size_t iommu_unmap_to_gather(struct iommu_domain *domain,
 	return done;
 }
 
-/* Map without syncing; on error nothing of the range stays mapped. */
-static int iommu_map_nosync(struct iommu_domain *domain, unsigned long iova,
-			    phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+/* iommu_unmap_runs() of one page (iommu_is_one_page()), without a loop. */
+static __always_inline size_t
+iommu_unmap_one_page(struct iommu_domain *domain, unsigned long iova,
+		     size_t size, struct iommu_iotlb_gather *gather)
+{
+	size_t unmapped;
+
+	if (iommu_domain_can_map(domain))
+		return 0;
+	unmapped = domain->ops->unmap_pages(domain, iova, size, 1, gather);
+	trace_unmap(iova, size, unmapped);
+	return unmapped;
+}
+
+/* iommu_iotlb_sync() without its re-init of a gather that goes. */
+static __always_inline void iommu_unmap_sync(struct iommu_domain *domain,
+					     struct iommu_iotlb_gather *gather)
+{
+	if (domain->ops->iotlb_sync)
+		domain->ops->iotlb_sync(domain, gather);
+}
+
+/* Map runs of pages; on error nothing of the range stays mapped. */
+static __always_inline int iommu_map_runs(struct iommu_domain *domain,
+					  unsigned long iova, phys_addr_t paddr,
+					  size_t size, int prot, gfp_t gfp)
 {
 	const struct iommu_domain_ops *ops = domain->ops;
-	size_t done = 0, pgsize, count, mapped;
+	unsigned long pgsizes = domain->pgsize_bitmap;
+	size_t done = 0, left = size, pgsize, count, mapped;
 	int ret;
 
 	ret = iommu_check_range(domain, iova, paddr, size);
 	if (ret)
 		return ret;
 
-	while (done < size) {
-		pgsize = iommu_pgsize_for_run(domain->pgsize_bitmap,
-					      iova + done, paddr + done,
-					      size - done, &count);
+	do {
+		pgsize = iommu_pgsize_for_run(pgsizes, iova + done,
+					      paddr + done, left, &count);
 		if (WARN_ON(!pgsize)) {
 			ret = -EINVAL;
 			break;
@@ -149,9 +192,8 @@ static int iommu_map_nosync(struct iommu_domain *domain, unsigned long iova,
 				     count, prot, gfp, &mapped);
 		/* Pages mapped before an error must be unmapped too. */
 		done += mapped;
-		if (ret)
-			break;
-	}
+		left = size - done;
+	} while (!ret && done < size);
 	if (ret) {
 		if (done)
 			iommu_unmap(domain, iova, done);
@@ -159,6 +201,43 @@ static int iommu_map_nosync(struct iommu_domain *domain, unsigned long iova,
 	}
 	trace_map(iova, paddr, size);
 	return 0;
+}
+
+/* iommu_map_runs() of one page (iommu_is_one_page()), without a loop. */
+static __always_inline int iommu_map_one_page(struct iommu_domain *domain,
+					      unsigned long iova,
+					      phys_addr_t paddr, size_t size,
+					      int prot, gfp_t gfp)
+{
+	size_t mapped = 0;
+	int ret;
+
+	ret = iommu_domain_can_map(domain);
+	if (ret)
+		return ret;
+	ret = domain->ops->map_pages(domain, iova, paddr, size, 1, prot, gfp,
+				     &mapped);
+	if (unlikely(ret)) {
+		if (mapped)
+			iommu_unmap(domain, iova, mapped);
+		return ret;
+	}
+	trace_map(iova, paddr, size);
+	return 0;
+}
+
+/* The IOTLB sync after a map; on error the range is unmapped again. */
+static __always_inline int iommu_map_sync(struct iommu_domain *domain,
+					  unsigned long iova, size_t size)
+{
+	int ret;
+
+	if (!domain->ops->iotlb_sync_map)
+		return 0;
+	ret = domain->ops->iotlb_sync_map(domain, iova, size);
+	if (ret)
+		iommu_unmap(domain, iova, size);
+	return ret;
 }
 
 /**
@@ -184,13 +263,11 @@ int iommu_map(struct iommu_domain *domain, unsigned long iova,
 	if (WARN_ON_ONCE(gfp & IOMMU_MAP_BAD_GFP))
 		return -EINVAL;
 
-	ret = iommu_map_nosync(domain, iova, paddr, size, prot, gfp);
-	if (ret || !domain->ops->iotlb_sync_map)
-		return ret;
-	ret = domain->ops->iotlb_sync_map(domain, iova, size);
-	if (ret)
-		iommu_unmap(domain, iova, size);
-	return ret;
+	if (likely(iommu_is_one_page(domain, iova, paddr, size)))
+		ret = iommu_map_one_page(domain, iova, paddr, size, prot, gfp);
+	else
+		ret = iommu_map_runs(domain, iova, paddr, size, prot, gfp);
+	return ret ?: iommu_map_sync(domain, iova, size);
 }
 EXPORT_SYMBOL_GPL(iommu_map);
 
@@ -208,12 +285,16 @@ EXPORT_SYMBOL_GPL(iommu_map);
 size_t iommu_unmap(struct iommu_domain *domain, unsigned long iova,
 		   size_t size)
 {
-	struct iommu_iotlb_gather gather;
+	/* Initialised in full below: no zeroing by the stack auto-init. */
+	struct iommu_iotlb_gather gather __uninitialized;
 	size_t unmapped;
 
 	iommu_iotlb_gather_init(&gather);
-	unmapped = iommu_unmap_to_gather(domain, iova, size, &gather);
-	iommu_iotlb_sync(domain, &gather);
+	if (likely(iommu_is_one_page(domain, iova, 0, size)))
+		unmapped = iommu_unmap_one_page(domain, iova, size, &gather);
+	else
+		unmapped = iommu_unmap_runs(domain, iova, size, &gather);
+	iommu_unmap_sync(domain, &gather);
 	return unmapped;
 }
 EXPORT_SYMBOL_GPL(iommu_unmap);
@@ -231,9 +312,20 @@ EXPORT_SYMBOL_GPL(iommu_unmap);
 size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
 			size_t size, struct iommu_iotlb_gather *iotlb_gather)
 {
-	return iommu_unmap_to_gather(domain, iova, size, iotlb_gather);
+	if (unlikely(!iommu_is_one_page(domain, iova, 0, size)))
+		return iommu_unmap_runs(domain, iova, size, iotlb_gather);
+	return iommu_unmap_one_page(domain, iova, size, iotlb_gather);
 }
 EXPORT_SYMBOL_GPL(iommu_unmap_fast);
+
+/* A physically contiguous part of a scatterlist, mapped without a sync. */
+static int iommu_map_segment(struct iommu_domain *domain, unsigned long iova,
+			     phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+{
+	if (iommu_is_one_page(domain, iova, paddr, size))
+		return iommu_map_one_page(domain, iova, paddr, size, prot, gfp);
+	return iommu_map_runs(domain, iova, paddr, size, prot, gfp);
+}
 
 /**
  * iommu_map_sg() - Map a scatterlist at consecutive IOVAs
@@ -271,8 +363,8 @@ ssize_t iommu_map_sg(struct iommu_domain *domain, unsigned long iova,
 			continue;
 		}
 		if (run_len) {
-			ret = iommu_map_nosync(domain, iova + mapped, run_start,
-					       run_len, prot, gfp);
+			ret = iommu_map_segment(domain, iova + mapped,
+						run_start, run_len, prot, gfp);
 			if (ret)
 				goto err_unmap;
 			mapped += run_len;
@@ -281,8 +373,8 @@ ssize_t iommu_map_sg(struct iommu_domain *domain, unsigned long iova,
 		run_len = s->length;
 	}
 	if (run_len) {
-		ret = iommu_map_nosync(domain, iova + mapped, run_start, run_len,
-				       prot, gfp);
+		ret = iommu_map_segment(domain, iova + mapped, run_start,
+					run_len, prot, gfp);
 		if (ret)
 			goto err_unmap;
 		mapped += run_len;

@@ -459,13 +459,13 @@ static void map_unmap(struct kunit *test)
 			      BENCH_ROUNDS * BENCH_OPS);
 
 	kunit_info(test, "BENCH map.%s.call %llu\n", c->name, map_ns);
-	kunit_info(test, "BENCH map.%s.page %llu\n", c->name,
-		   div_u64(map_ns, c->pages));
+	kunit_info(test, "BENCH map.%s.page100 %llu\n", c->name,
+		   div_u64(map_ns * 100, c->pages));
 	kunit_info(test, "BENCH map.%s.overhead %llu\n", c->name,
 		   map_ns > floor_map ? map_ns - floor_map : 0);
 	kunit_info(test, "BENCH unmap.%s.call %llu\n", c->name, unmap_ns);
-	kunit_info(test, "BENCH unmap.%s.page %llu\n", c->name,
-		   div_u64(unmap_ns, c->pages));
+	kunit_info(test, "BENCH unmap.%s.page100 %llu\n", c->name,
+		   div_u64(unmap_ns * 100, c->pages));
 	kunit_info(test, "BENCH unmap.%s.overhead %llu\n", c->name,
 		   unmap_ns > floor_unmap ? unmap_ns - floor_unmap : 0);
 	kunit_info(test, "BENCH map.%s.driver_calls %lu\n", c->name,

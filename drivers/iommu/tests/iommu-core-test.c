@@ -227,6 +227,61 @@ static void map_splits_into_largest_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, SZ_2M, iommu_unmap(domain, SZ_4M, SZ_2M));
 }
 
+/*
+ * How ranges are cut: the leaves of each size and the driver calls one
+ * iommu_map() makes (a call covers a run of equal pages).
+ */
+struct split_case {
+	const char *name;
+	unsigned long iova;
+	phys_addr_t pa;
+	size_t size;
+	unsigned long leaves[3];	/* 4K, 2M, 1G */
+	unsigned long calls;
+};
+
+static const struct split_case split_cases[] = {
+	{ "one-4k", SZ_4K, SZ_1G, SZ_4K, { 1, 0, 0 }, 1 },
+	{ "one-2m", SZ_2M, SZ_1G, SZ_2M, { 0, 1, 0 }, 1 },
+	{ "one-1g", SZ_1G, SZ_1G, SZ_1G, { 0, 0, 1 }, 1 },
+	{ "4k-run", SZ_4K, SZ_1G + SZ_4K, 5 * SZ_4K, { 5, 0, 0 }, 1 },
+	{ "head-2m-tail", SZ_2M - SZ_64K, SZ_1G + SZ_2M - SZ_64K,
+	  SZ_4M + SZ_128K, { 32, 2, 0 }, 3 },
+	{ "2m-aligned-iova-only", SZ_2M, SZ_1G + SZ_4K, SZ_4M,
+	  { SZ_4M / SZ_4K, 0, 0 }, 1 },
+	{ "short-of-a-2m-page", SZ_2M - SZ_4K, SZ_1G + SZ_2M - SZ_4K,
+	  SZ_2M, { SZ_2M / SZ_4K, 0, 0 }, 1 },
+	{ "2m-pages-up-to-1g", SZ_1G - SZ_4M, SZ_1G - SZ_4M,
+	  SZ_4M + SZ_1G + SZ_2M, { 0, 3, 1 }, 3 },
+	{ "address-zero", 0, 0, SZ_2M + SZ_4K, { 1, 1, 0 }, 2 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(split, split_cases, name);
+
+static void map_cuts_ranges_into_runs(struct kunit *test)
+{
+	const struct split_case *c = test->param_value;
+	struct iommu_mock *mock = iommu_mock_create(test);
+	struct device *dev = iommu_mock_add_device(test, mock, 0, 0);
+	struct iommu_domain *domain = iommu_mock_paging_domain(test, dev);
+	struct iommu_mock_domain *md = to_mock_domain(domain);
+	int i;
+
+	KUNIT_ASSERT_EQ(test, 0, iommu_map(domain, c->iova, c->pa, c->size,
+					   RW, GFP_KERNEL));
+	for (i = 0; i < ARRAY_SIZE(c->leaves); i++)
+		KUNIT_EXPECT_EQ_MSG(test, md->nr_leaves[i], c->leaves[i],
+				    "level %d", i);
+	KUNIT_EXPECT_EQ(test, md->nr_map_calls, c->calls);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain,
+						 c->iova + c->size - SZ_4K),
+			c->pa + c->size - SZ_4K);
+	KUNIT_EXPECT_EQ(test, c->size, iommu_unmap(domain, c->iova, c->size));
+	KUNIT_EXPECT_EQ(test, md->nr_unmap_calls, c->calls);
+	for (i = 0; i < ARRAY_SIZE(c->leaves); i++)
+		KUNIT_EXPECT_EQ(test, md->nr_leaves[i], 0);
+}
+
 static void map_rejects_unaligned_arguments(struct kunit *test)
 {
 	struct iommu_mock *mock = iommu_mock_create(test);
@@ -313,6 +368,7 @@ static struct kunit_case iommu_core_cases[] = {
 	KUNIT_CASE(attach_group_moves_every_device),
 	KUNIT_CASE(map_unmap_reach_page_table),
 	KUNIT_CASE(map_splits_into_largest_pages),
+	KUNIT_CASE_PARAM(map_cuts_ranges_into_runs, split_gen_params),
 	KUNIT_CASE(map_rejects_unaligned_arguments),
 	KUNIT_CASE(map_sg_maps_every_segment),
 	KUNIT_CASE(remove_device_releases_everything),
