@@ -59,6 +59,10 @@ ROWS = [
     ('unmap.mixed.call', 'iommu_unmap mixed (34 pages)', 'ns/call', 1, NOT_SLOWER),
     ('unmap.mixed.page100', 'iommu_unmap mixed, per page', 'ns/page', 100,
      PER_PAGE),
+    ('dma.strict.map', 'dma_map_page 4K, strict', 'ns/call', 1, NOT_SLOWER),
+    ('dma.strict.unmap', 'dma_unmap_page 4K, strict', 'ns/call', 1, NOT_SLOWER),
+    ('dma.lazy.map', 'dma_map_page 4K, lazy', 'ns/call', 1, NOT_SLOWER),
+    ('dma.lazy.unmap', 'dma_unmap_page 4K, lazy', 'ns/call', 1, NOT_SLOWER),
     ('owner.1.cycle', 'DMA owner claim+release, 1 device', 'ns/cycle', 1, NOT_SLOWER),
     ('owner.8.cycle', 'DMA owner claim+release, 8 devices', 'ns/cycle', 1, NOT_SLOWER),
     ('owner.static.1.cycle', 'DMA owner cycle, static domains, 1 dev',
@@ -98,7 +102,12 @@ Notes:
 - core overhead: ns per iommu_map()/iommu_unmap() call minus the bench
   driver's own cost (its map_pages()/unmap_pages() called directly, times
   the number of driver calls the core made).  The driver only counts.
-- mixed: 4M+128K at 2M-64K: 16 x 4K, 2 x 2M, 16 x 4K in 3 driver calls.
+- mixed: 4M+128K at 2M-64K: 16 x 4K, 2 x 2M, 16 x 4K in 3 driver calls;
+  per page is the mixed call / 34.
+- dma_map_page/dma_unmap_page: 4 KiB of one page through dma-iommu on
+  the bench device's default domain, DMA (strict: an IOTLB sync per
+  unmap) or DMA-FQ (lazy: the IOVA goes to dma-iommu's flush queue,
+  whose flushes are counted); the driver's ops are the counting ones.
 - DMA owner: iommu_device_claim_dma_owner() + release on one device of a
   group of 1 or 8 (blocking domain and back to the default domain);
   "static domains": a driver whose default and blocking domains are its
@@ -279,6 +288,20 @@ def main():
                                for n, r in zip(PROBE_COUNTS, rest)) +
                      f' ns; max/min over 100..10,000 = {spread:.2f} '
                      f'({"flat" if less[core][1] else "NOT flat"})')
+
+    # The core's share of the DMA API path, estimated from the one-page
+    # iommu_map()/iommu_unmap() calls of the same run.
+    for core in CORES:
+        med = {k: statistics.median(vals[core][k]) for k in
+               ('map.4k.call', 'unmap.4k.call', 'dma.strict.map',
+                'dma.strict.unmap')}
+        share = (med['map.4k.call'] + med['unmap.4k.call']) / \
+            (med['dma.strict.map'] + med['dma.strict.unmap'])
+        lines.append(f'DMA API, strict, {core}: the core\'s share of '
+                     f'dma_map_page() + dma_unmap_page() is about '
+                     f'{share:.0%} (iommu_map() + iommu_unmap() of 4K: '
+                     f'{fmt(med["map.4k.call"] + med["unmap.4k.call"])} of '
+                     f'{fmt(med["dma.strict.map"] + med["dma.strict.unmap"])} ns)')
 
     lines.append('')
     lines.append('Goals:')

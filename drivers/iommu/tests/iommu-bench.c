@@ -26,6 +26,7 @@
  * which leaves the other suites' slow cases in.
  */
 #include <kunit/test.h>
+#include <linux/dma-mapping.h>
 #include <linux/iommu.h>
 #include <linux/ioasid.h>
 #include <linux/ktime.h>
@@ -61,6 +62,7 @@ struct bench_domain {
 	struct iommu_domain domain;
 	unsigned long nr_map_calls;
 	unsigned long nr_unmap_calls;
+	phys_addr_t last_paddr;		/* of the latest map */
 };
 
 static struct bench_domain *to_bench_domain(struct iommu_domain *domain)
@@ -73,7 +75,10 @@ static int bench_map_pages(struct iommu_domain *domain, unsigned long iova,
 			   phys_addr_t paddr, size_t pgsize, size_t pgcount,
 			   int prot, gfp_t gfp, size_t *mapped)
 {
-	to_bench_domain(domain)->nr_map_calls++;
+	struct bench_domain *bd = to_bench_domain(domain);
+
+	bd->nr_map_calls++;
+	bd->last_paddr = paddr;
 	*mapped = pgsize * pgcount;
 	return 0;
 }
@@ -92,6 +97,21 @@ static void bench_iotlb_sync(struct iommu_domain *domain,
 {
 }
 
+static void bench_flush_iotlb_all(struct iommu_domain *domain)
+{
+}
+
+/*
+ * dma-iommu looks up what it unmaps.  The driver keeps no page table: the
+ * DMA API case maps one and the same page again and again, so the latest
+ * map's address is every IOVA's.
+ */
+static phys_addr_t bench_iova_to_phys(struct iommu_domain *domain,
+				      dma_addr_t iova)
+{
+	return to_bench_domain(domain)->last_paddr + offset_in_page(iova);
+}
+
 static int bench_attach_dev(struct iommu_domain *domain, struct device *dev)
 {
 	return 0;
@@ -107,6 +127,8 @@ static const struct iommu_domain_ops bench_paging_ops = {
 	.map_pages = bench_map_pages,
 	.unmap_pages = bench_unmap_pages,
 	.iotlb_sync = bench_iotlb_sync,
+	.flush_iotlb_all = bench_flush_iotlb_all,
+	.iova_to_phys = bench_iova_to_phys,
 	.free = bench_domain_free,
 };
 
@@ -177,6 +199,12 @@ static int bench_def_domain_type(struct device *dev)
 	return bench_iommu_cur->def_domain_type;
 }
 
+/* Flush queues work here: the IOTLB flush is free. */
+static bool bench_capable(struct device *dev, enum iommu_cap cap)
+{
+	return cap == IOMMU_CAP_DEFERRED_FLUSH;
+}
+
 static const struct iommu_ops bench_ops = {
 	.identity_domain = &bench_identity_domain,
 	.blocked_domain = &bench_blocked_domain,
@@ -184,6 +212,7 @@ static const struct iommu_ops bench_ops = {
 	.probe_device = bench_probe_device,
 	.device_group = bench_device_group,
 	.def_domain_type = bench_def_domain_type,
+	.capable = bench_capable,
 	.default_domain_ops = &bench_paging_ops,
 	.pgsize_bitmap = BENCH_PGSIZES,
 	.owner = THIS_MODULE,
@@ -470,6 +499,82 @@ static void map_unmap(struct kunit *test)
 		   unmap_ns > floor_unmap ? unmap_ns - floor_unmap : 0);
 	kunit_info(test, "BENCH map.%s.driver_calls %lu\n", c->name,
 		   map_calls / (BENCH_ROUNDS * BENCH_OPS));
+}
+
+/*
+ * The DMA API as drivers use it: dma_map_page() and dma_unmap_page() of
+ * 4 KiB through dma-iommu on the device's default domain, strict (DMA:
+ * the IOTLB is flushed in each unmap) or lazy (DMA-FQ: the IOVA waits in
+ * a flush queue).  The core's share is iommu_map(), iommu_unmap_fast()
+ * and the lookups dma-iommu makes (domain, IOVA to physical); the rest
+ * is dma-iommu's IOVA allocator and flush queue, the same on both cores.
+ */
+struct dma_case {
+	const char *name;
+	int type;
+};
+
+static const struct dma_case dma_cases[] = {
+	{ "strict", IOMMU_DOMAIN_DMA },
+	{ "lazy", IOMMU_DOMAIN_DMA_FQ },
+};
+
+KUNIT_ARRAY_PARAM_DESC(dma, dma_cases, name);
+
+KUNIT_DEFINE_ACTION_WRAPPER(bench_free_page, __free_page, struct page *);
+
+static void dma_map_unmap(struct kunit *test)
+{
+	const struct dma_case *c = test->param_value;
+	u64 t_map[BENCH_ROUNDS], t_unmap[BENCH_ROUNDS], t0, t1, t2;
+	struct iommu_domain *domain;
+	struct bench_iommu *bi;
+	struct bench_devs *devs;
+	unsigned int errors = 0;
+	dma_addr_t *addr;
+	struct device *dev;
+	struct page *page;
+	int r, i;
+
+	addr = kunit_kcalloc(test, BENCH_OPS, sizeof(*addr), GFP_KERNEL);
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, addr);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	bench_add_action(test, bench_free_page, page);
+	bi = bench_iommu_create(test, 1);
+	bi->def_domain_type = c->type;
+	devs = bench_devs_add(test, 1, 0);
+	KUNIT_ASSERT_EQ(test, 0, bench_probe(bi, devs));
+	dev = &devs->pdev[0]->dev;
+	domain = iommu_get_domain_for_dev(dev);
+	/* dma-iommu set the domain up, flush queue included. */
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	KUNIT_ASSERT_EQ(test, domain->type, c->type);
+
+	for (r = 0; r < BENCH_ROUNDS; r++) {
+		t0 = ktime_get_ns();
+		for (i = 0; i < BENCH_OPS; i++)
+			addr[i] = dma_map_page(dev, page, 0, SZ_4K,
+					       DMA_BIDIRECTIONAL);
+		t1 = ktime_get_ns();
+		for (i = 0; i < BENCH_OPS; i++)
+			errors += dma_mapping_error(dev, addr[i]);
+		t2 = ktime_get_ns();
+		for (i = 0; i < BENCH_OPS; i++)
+			dma_unmap_page(dev, addr[i], SZ_4K, DMA_BIDIRECTIONAL);
+		t_map[r] = t1 - t0;
+		t_unmap[r] = ktime_get_ns() - t2;
+	}
+	KUNIT_EXPECT_EQ(test, errors, 0);
+	KUNIT_EXPECT_EQ(test, to_bench_domain(domain)->nr_map_calls,
+			BENCH_ROUNDS * BENCH_OPS);
+	KUNIT_EXPECT_EQ(test, to_bench_domain(domain)->nr_unmap_calls,
+			BENCH_ROUNDS * BENCH_OPS);
+
+	kunit_info(test, "BENCH dma.%s.map %llu\n", c->name,
+		   div_u64(median(t_map, BENCH_ROUNDS), BENCH_OPS));
+	kunit_info(test, "BENCH dma.%s.unmap %llu\n", c->name,
+		   div_u64(median(t_unmap, BENCH_ROUNDS), BENCH_OPS));
 }
 
 /* DMA ownership: a claim and release cycle by user space */
@@ -899,6 +1004,7 @@ static void remove_many(struct kunit *test)
 
 static struct kunit_case iommu_bench_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(map_unmap, map_gen_params, VERY_SLOW),
+	KUNIT_CASE_PARAM_ATTR(dma_map_unmap, dma_gen_params, VERY_SLOW),
 	KUNIT_CASE_PARAM_ATTR(claim_release, owner_gen_params, VERY_SLOW),
 	KUNIT_CASE_PARAM_ATTR(probe_many, probe_gen_params, VERY_SLOW),
 	KUNIT_CASE_PARAM_ATTR(iova_percpu_baseline, percpu_gen_params,
