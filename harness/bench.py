@@ -118,10 +118,12 @@ Notes:
   the configuration's default domain (the test kernel has IOMMU_DMA in
   strict mode: a DMA domain, whose IOVA set-up in dma-iommu.c runs at
   probe) and, "identity", with the driver asking for identity default
-  domains, which leaves dma-iommu.c out.  Ours creates two sysfs files
-  per group more than stock, dma_owner and the root-only dma_owner_task
-  (Documentation/ABI/testing/sysfs-kernel-iommu_groups-dma_owner): probe
-  and slab include them.
+  domains, which leaves dma-iommu.c out.  Ours creates one sysfs file
+  per group more than stock, dma_owner (the root-only dma_owner_task
+  comes at a group's first claim by user space; see
+  Documentation/ABI/testing/sysfs-kernel-iommu_groups-dma_owner), and
+  one kobject fewer (devices/ is a plain directory): probe and slab
+  include both.
 - IOVA per-CPU caches: not the core.  The 6 cache-line aligned per-CPU
   areas that dma-iommu.c's IOVA set-up (iova_domain_init_rcaches())
   allocates for each DMA domain, allocated as many times as the probe

@@ -54,9 +54,10 @@
 
 /**
  * struct iommu_group - devices an IOMMU cannot tell apart
- * @kobj: /sys/kernel/iommu_groups/@id; pinned by @devices_kobj only
- * @devices_kobj: its "devices" directory, whose reference count is the
+ * @kobj: /sys/kernel/iommu_groups/@id, whose reference count is the
  *	group's: the last iommu_group_put() frees the group
+ * @devices_dir: its "devices" directory of links to the members, a plain
+ *	sysfs directory removed with @kobj's
  * @id: the group's number, from an IDA; set at allocation
  * @name: the name shown in sysfs, or NULL; set by the IOMMU driver
  * @iommu_data: the IOMMU driver's data for the group
@@ -92,7 +93,7 @@
  */
 struct iommu_group {
 	struct kobject kobj;
-	struct kobject *devices_kobj;
+	struct kernfs_node *devices_dir;
 	int id;
 
 	char *name;
@@ -159,9 +160,11 @@ bool __iommu_group_remove_member(struct iommu_group *group,
 				 struct device *dev);
 struct group_device *__iommu_group_find_member(struct iommu_group *group,
 					       struct device *dev);
+void iommu_group_add_owner_file(struct iommu_group *group);
 
 /* group-sysfs.c */
 extern const struct attribute_group *iommu_group_attr_groups[];
+extern const struct attribute_group iommu_group_owner_attr_group;
 
 /* default-domain.c */
 int __iommu_group_setup_default_domain(struct iommu_group *group,

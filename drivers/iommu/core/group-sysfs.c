@@ -10,7 +10,8 @@
  *			drivers on the DMA API) or "user N" (N claims)
  *   dma_owner_task	root only: the process that claimed it for user
  *			space, "COMM[PID]" with the PID as the reader's
- *			namespace sees it
+ *			namespace sees it; made at the group's first claim
+ *			by user space (most groups never have one)
  *   name		only if the IOMMU driver named the group
  *
  * Attributes live in one attribute group whose visibility follows the
@@ -203,7 +204,6 @@ static struct attribute *iommu_group_attrs[] = {
 	&attr_reserved_regions.attr,
 	&attr_type.attr,
 	&attr_dma_owner.attr,
-	&attr_dma_owner_task.attr,
 	NULL
 };
 
@@ -223,4 +223,13 @@ static const struct attribute_group iommu_group_attr_group = {
 const struct attribute_group *iommu_group_attr_groups[] = {
 	&iommu_group_attr_group,
 	NULL
+};
+
+static struct attribute *iommu_group_owner_attrs[] = {
+	&attr_dma_owner_task.attr,
+	NULL
+};
+
+const struct attribute_group iommu_group_owner_attr_group = {
+	.attrs = iommu_group_owner_attrs,
 };

@@ -17,6 +17,7 @@
 #define pr_fmt(fmt) "iommu: " fmt
 
 #include <linux/idr.h>
+#include <linux/kernfs.h>
 #include <linux/msi.h>
 #include <linux/pid.h>
 #include <linux/slab.h>
@@ -81,6 +82,16 @@ struct group_device *__iommu_group_find_member(struct iommu_group *group,
 	return NULL;
 }
 
+/* A link to @dev_kobj in the group's devices/; -EEXIST, quietly, if taken. */
+static int iommu_group_devices_link(struct iommu_group *group,
+				    struct kobject *dev_kobj, const char *name)
+{
+	struct kernfs_node *kn;
+
+	kn = kernfs_create_link(group->devices_dir, name, dev_kobj->sd);
+	return PTR_ERR_OR_ZERO(kn);
+}
+
 /*
  * iommu_group_link_member() - Link a new member and its group in sysfs
  * @group: the group
@@ -105,8 +116,7 @@ static int iommu_group_link_member(struct iommu_group *group,
 
 	gdev->name = kstrdup(kobject_name(dev_kobj), GFP_KERNEL);
 	while (gdev->name) {
-		ret = sysfs_create_link_nowarn(group->devices_kobj, dev_kobj,
-					       gdev->name);
+		ret = iommu_group_devices_link(group, dev_kobj, gdev->name);
 		if (ret != -EEXIST)
 			break;
 		kfree(gdev->name);
@@ -133,7 +143,7 @@ static void iommu_group_unlink_member(struct iommu_group *group,
 				      struct group_device *gdev)
 {
 	lockdep_assert_held(&group->mutex);
-	sysfs_remove_link(group->devices_kobj, gdev->name);
+	kernfs_remove_by_name(group->devices_dir, gdev->name);
 	sysfs_remove_link(&gdev->dev->kobj, "iommu_group");
 	kfree(gdev->name);
 }
@@ -205,9 +215,9 @@ static void iommu_group_release(struct kobject *kobj)
 	if (group->iommu_data_release)
 		group->iommu_data_release(group->iommu_data);
 	ida_free(&iommu_group_ida, group->id);
-	/* The last device's unprobe freed the domains. */
-	WARN_ON(group->default_domain || group->blocking_domain);
-	xa_destroy(&group->pasid_array);
+	/* The last device's unprobe freed the domains and PASIDs. */
+	WARN_ON(group->default_domain || group->blocking_domain ||
+		!xa_empty(&group->pasid_array));
 	put_pid(group->owner_pid);
 	kfree(group->name);
 	kfree(group);
@@ -259,13 +269,17 @@ struct iommu_group *iommu_group_alloc(void)
 	ret = sysfs_create_groups(&group->kobj, iommu_group_attr_groups);
 	if (ret)
 		goto err_put_group;
-	group->devices_kobj = kobject_create_and_add("devices", &group->kobj);
-	if (!group->devices_kobj) {
-		ret = -ENOMEM;
+	/*
+	 * Not a kobject of its own, as it long was: nothing needs one there,
+	 * and a second kobject per group cost a name, a release and a
+	 * reference count to carry for the group at every probe and removal.
+	 */
+	group->devices_dir = kernfs_create_dir(group->kobj.sd, "devices", 0755,
+					       &group->kobj);
+	if (IS_ERR(group->devices_dir)) {
+		ret = PTR_ERR(group->devices_dir);
 		goto err_put_group;
 	}
-	/* devices_kobj now pins the group and carries its reference count. */
-	kobject_put(&group->kobj);
 	return group;
 
 err_put_group:
@@ -273,6 +287,24 @@ err_put_group:
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(iommu_group_alloc);
+
+/**
+ * iommu_group_add_owner_file() - Add dma_owner_task at a first user claim
+ * @group: a group user space has claimed for the first time
+ *
+ * The file has something to say only while user space owns the group, and
+ * most groups never are: made with the group, it cost every probe and
+ * removal a sysfs node.  Once made it stays until the group goes.  It is
+ * informational: if it cannot be made, the claim stands without it.
+ *
+ * Context: Process context, group->mutex not held: readers of the group's
+ * files take it inside sysfs's own locks.
+ */
+void iommu_group_add_owner_file(struct iommu_group *group)
+{
+	if (sysfs_create_group(&group->kobj, &iommu_group_owner_attr_group))
+		pr_warn("group %d: no dma_owner_task file\n", group->id);
+}
 
 /**
  * iommu_group_put() - Drop a reference to a group
@@ -283,7 +315,7 @@ EXPORT_SYMBOL_GPL(iommu_group_alloc);
 void iommu_group_put(struct iommu_group *group)
 {
 	if (group)
-		kobject_put(group->devices_kobj);
+		kobject_put(&group->kobj);
 }
 EXPORT_SYMBOL_GPL(iommu_group_put);
 
@@ -324,7 +356,7 @@ EXPORT_SYMBOL_GPL(iommu_group_id);
  */
 struct iommu_group *iommu_group_ref_get(struct iommu_group *group)
 {
-	kobject_get(group->devices_kobj);
+	kobject_get(&group->kobj);
 	return group;
 }
 EXPORT_SYMBOL_GPL(iommu_group_ref_get);

@@ -335,6 +335,21 @@ static int __iommu_group_claim_for(struct iommu_group *group,
 	return -EPERM;
 }
 
+/* No user claim yet: the first one's owner pid stays until the group goes. */
+static bool __iommu_group_never_claimed(struct iommu_group *group)
+{
+	lockdep_assert_held(&group->mutex);
+	return !group->owner_pid;
+}
+
+/* After a claim, with the mutex dropped: the first one adds the file. */
+static int iommu_group_claimed(struct iommu_group *group, int ret, bool first)
+{
+	if (!ret && first)
+		iommu_group_add_owner_file(group);
+	return ret;
+}
+
 /* Drop one claim; the last one gives the group back to the kernel. */
 static void __iommu_group_release_one(struct iommu_group *group)
 {
@@ -373,13 +388,20 @@ static struct device *__iommu_group_claim_dev(struct iommu_group *group)
  */
 int iommu_group_set_dma_owner(struct iommu_group *group, void *owner)
 {
+	bool first;
+	int ret;
+
 	if (WARN_ON(!owner))
 		return -EINVAL;
-	guard(mutex)(&group->mutex);
-	if (!group->nr_devices)
-		return -ENODEV;
-	return __iommu_group_claim_for(group, __iommu_group_claim_dev(group),
-				       owner);
+	scoped_guard(mutex, &group->mutex) {
+		if (!group->nr_devices)
+			return -ENODEV;
+		first = __iommu_group_never_claimed(group);
+		ret = __iommu_group_claim_for(group,
+					      __iommu_group_claim_dev(group),
+					      owner);
+	}
+	return iommu_group_claimed(group, ret, first);
 }
 EXPORT_SYMBOL_GPL(iommu_group_set_dma_owner);
 
@@ -399,18 +421,23 @@ EXPORT_SYMBOL_GPL(iommu_group_set_dma_owner);
 int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
 {
 	struct device *dev;
+	bool first;
+	int ret;
 
 	if (WARN_ON(!owner))
 		return -EINVAL;
-	guard(mutex)(&group->mutex);
-	if (!group->nr_devices)
-		return -ENODEV;
-	dev = __iommu_group_claim_dev(group);
-	if (group->owner_cnt) {
-		__iommu_group_report_busy(group, dev, "DMA ownership");
-		return -EPERM;
+	scoped_guard(mutex, &group->mutex) {
+		if (!group->nr_devices)
+			return -ENODEV;
+		dev = __iommu_group_claim_dev(group);
+		if (group->owner_cnt) {
+			__iommu_group_report_busy(group, dev, "DMA ownership");
+			return -EPERM;
+		}
+		first = __iommu_group_never_claimed(group);
+		ret = __iommu_group_claim(group, dev, owner);
 	}
-	return __iommu_group_claim(group, dev, owner);
+	return iommu_group_claimed(group, ret, first);
 }
 EXPORT_SYMBOL_GPL(iommu_group_claim_dma_owner);
 
@@ -464,12 +491,18 @@ int iommu_device_claim_dma_owner(struct device *dev, void *owner)
 {
 	struct iommu_group *group = dev->iommu_group;
 
+	bool first;
+	int ret;
+
 	if (WARN_ON(!owner))
 		return -EINVAL;
 	if (!group)
 		return -ENODEV;
-	guard(mutex)(&group->mutex);
-	return __iommu_group_claim_for(group, dev, owner);
+	scoped_guard(mutex, &group->mutex) {
+		first = __iommu_group_never_claimed(group);
+		ret = __iommu_group_claim_for(group, dev, owner);
+	}
+	return iommu_group_claimed(group, ret, first);
 }
 EXPORT_SYMBOL_GPL(iommu_device_claim_dma_owner);
 
