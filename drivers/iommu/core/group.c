@@ -76,6 +76,10 @@ struct group_device *__iommu_group_find_member(struct iommu_group *group,
 	struct group_device *gdev;
 
 	lockdep_assert_held(&group->mutex);
+	/* A probed device knows; a no-IOMMU member has no dev->iommu. */
+	if (dev->iommu && dev->iommu->group_member)
+		return dev->iommu_group == group ? dev->iommu->group_member :
+						   NULL;
 	for_each_group_device(group, gdev)
 		if (gdev->dev == dev)
 			return gdev;
@@ -179,6 +183,8 @@ struct group_device *__iommu_group_add_member(struct iommu_group *group,
 	}
 	list_add_tail(&gdev->list, &group->devices);
 	group->nr_devices++;
+	if (dev->iommu)
+		dev->iommu->group_member = gdev;
 	trace_add_device_to_group(group->id, dev);
 	dev_info(dev, "Adding to iommu group %d\n", group->id);
 	return gdev;
@@ -197,6 +203,8 @@ void __iommu_group_del_member(struct iommu_group *group,
 	lockdep_assert_held(&group->mutex);
 	list_del(&gdev->list);
 	group->nr_devices--;
+	if (gdev->dev->iommu)
+		gdev->dev->iommu->group_member = NULL;
 	/*
 	 * Kernel DMA users and the owner must be gone before the last
 	 * device: there would be nobody left to release them.
