@@ -677,22 +677,32 @@ static int viommu_sequence(int fd, __u32 idev_id, __u32 idev2_id,
 	return 0;
 }
 
-/* Let fail-nth fail allocations that may sleep too, quietly. */
+/*
+ * Let fail-nth fail allocations that may sleep too, quietly: failslab's
+ * and iommufd's own fault point (object lookups; only with IOMMUFD_TEST,
+ * hence optional), which would print a stack trace per injected failure.
+ */
 static int failslab_setup(void)
 {
-	static const char * const knobs[][2] = {
+	static const struct {
+		const char *path, *value;
+		bool optional;
+	} knobs[] = {
 		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
 		{ "/sys/kernel/debug/failslab/verbose", "0" },
+		{ "/sys/kernel/debug/fail_iommufd/verbose", "0", true },
 	};
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
-		int fd = open(knobs[i][0], O_WRONLY);
-		ssize_t len = strlen(knobs[i][1]);
+		int fd = open(knobs[i].path, O_WRONLY);
+		ssize_t len = strlen(knobs[i].value);
 
+		if (fd == -1 && knobs[i].optional)
+			continue;
 		if (fd == -1)
 			return -1;
-		if (write(fd, knobs[i][1], len) != len) {
+		if (write(fd, knobs[i].value, len) != len) {
 			close(fd);
 			return -1;
 		}
