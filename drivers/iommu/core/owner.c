@@ -381,7 +381,8 @@ static struct device *__iommu_group_claim_dev(struct iommu_group *group)
  * iommu_device_claim_dma_owner().  Claims by the same @owner are counted,
  * as device claims are; iommu_group_claim_dma_owner() refuses them.
  *
- * Context: Process context. Takes group->mutex.
+ * Context: Process context. Takes group->mutex; the group's first claim
+ * by user space then adds its dma_owner_task sysfs file.
  * Return: 0 with the group blocked; -EINVAL for a NULL @owner; -ENODEV for
  * an empty group; -EPERM if kernel drivers or another owner use the group;
  * -EBUSY if it is off its default domain or has PASIDs attached.
@@ -414,7 +415,8 @@ EXPORT_SYMBOL_GPL(iommu_group_set_dma_owner);
  * @owner, is refused.  Its one caller, VFIO's container, claims a group
  * once per attach and releases it at detach.
  *
- * Context: Process context. Takes group->mutex.
+ * Context: Process context. Takes group->mutex; the group's first claim
+ * by user space then adds its dma_owner_task sysfs file.
  * Return: as iommu_group_set_dma_owner(), and -EPERM if @group is claimed
  * by anyone.
  */
@@ -482,7 +484,8 @@ EXPORT_SYMBOL_GPL(iommu_group_dma_owner_claimed);
  * Claims the whole group; further claims with the same @owner, for this
  * or other devices of the group, are counted.
  *
- * Context: Process context. Takes the group's mutex.
+ * Context: Process context. Takes group->mutex; the group's first claim
+ * by user space then adds its dma_owner_task sysfs file.
  * Return: 0; -EINVAL for a NULL @owner; -ENODEV if @dev is in no group;
  * -EPERM if kernel drivers or another owner use the group; -EBUSY as
  * iommu_group_set_dma_owner().
@@ -490,7 +493,6 @@ EXPORT_SYMBOL_GPL(iommu_group_dma_owner_claimed);
 int iommu_device_claim_dma_owner(struct device *dev, void *owner)
 {
 	struct iommu_group *group = dev->iommu_group;
-
 	bool first;
 	int ret;
 
