@@ -41,6 +41,8 @@ for core in "${CORES[@]}"; do
 	kernel=$(CORE=$core stage "build x86_64 ($core)" "$H/kernel.sh" x86_64 boot) ||
 		die "x86_64 test kernel build failed for CORE=$core"
 	cp "$kernel" "$B/$core/boot.bzImage"
+	# Its symbols, for harness/prof.sh.
+	cp "$(dirname "$kernel")/../../../vmlinux" "$B/$core/vmlinux"
 	initrd=$(CORE=$core "$H/initramfs.sh" x86_64) ||
 		die "initramfs failed for CORE=$core"
 	cp "$initrd" "$B/$core/initrd.cpio.gz"
