@@ -688,8 +688,8 @@ static int failslab_setup(void)
 		const char *path, *value;
 		bool optional;
 	} knobs[] = {
-		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/failslab/verbose", "0" },
+		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N", false },
+		{ "/sys/kernel/debug/failslab/verbose", "0", false },
 		{ "/sys/kernel/debug/fail_iommufd/verbose", "0", true },
 	};
 	unsigned int i;
