@@ -5,9 +5,9 @@
  * The 2^20 IDs are a two-level table indexed by the ID: a static array of
  * leaves, each leaf 512 slots and a bitmap of which are used, allocated
  * when its first ID is and freed after a grace period when its last one
- * is (leaf 0 stays).  A bitmap of full leaves lets the lowest free ID be
- * found without visiting them.  A lookup is two dependent loads, the same
- * at any number of live IDs.
+ * is (leaf 0 stays, and so does one emptied leaf).  A bitmap of full
+ * leaves lets the lowest free ID be found without visiting them.  A
+ * lookup is two dependent loads, the same at any number of live IDs.
  *
  * A slot holds the ID's entry.  An ID with a set other than the system
  * set, with private data, or from a custom allocator has a struct
@@ -73,6 +73,12 @@ static struct ioasid_leaf __rcu *ioasid_leaves[IOASID_NR_LEAVES];
 /* Protected by ioasid_lock: */
 static DECLARE_BITMAP(ioasid_full_leaves, IOASID_NR_LEAVES);
 static unsigned int ioasid_nr_live;
+/*
+ * One emptied leaf stays allocated (0: none; leaf 0 always stays), so
+ * that IDs coming and going at a leaf's edge do not allocate a leaf and
+ * free it after a grace period each time.
+ */
+static unsigned int ioasid_kept_leaf;
 static struct kmem_cache *ioasid_leaf_cache;
 
 static DECLARE_RWSEM(ioasid_allocator_rwsem);
@@ -309,14 +315,16 @@ static int __ioasid_take(ioasid_t id, void *entry, struct ioasid_leaf **spare)
 		rcu_assign_pointer(ioasid_leaves[l], leaf);
 	}
 	__set_bit(off, leaf->used);
-	if (++leaf->nr_used == IOASID_LEAF_IDS)
+	if (!leaf->nr_used++ && l == ioasid_kept_leaf)
+		ioasid_kept_leaf = 0;
+	if (leaf->nr_used == IOASID_LEAF_IDS)
 		__set_bit(l, ioasid_full_leaves);
 	ioasid_nr_live++;
 	rcu_assign_pointer(leaf->slot[off], entry);
 	return id;
 }
 
-/* Make the live @id free; its leaf goes after a grace period if empty. */
+/* Make the live @id free; an emptied leaf goes after a grace period. */
 static void __ioasid_clear(ioasid_t id)
 {
 	unsigned int l = id >> IOASID_LEAF_SHIFT, off = id % IOASID_LEAF_IDS;
@@ -330,6 +338,10 @@ static void __ioasid_clear(ioasid_t id)
 	/* Leaf 0 stays: most systems never use another. */
 	if (--leaf->nr_used || !l)
 		return;
+	if (!ioasid_kept_leaf) {
+		ioasid_kept_leaf = l;
+		return;
+	}
 	RCU_INIT_POINTER(ioasid_leaves[l], NULL);
 	kfree_rcu(leaf, rcu);
 }
