@@ -173,7 +173,7 @@ static __always_inline int iommu_map_runs(struct iommu_domain *domain,
 {
 	const struct iommu_domain_ops *ops = domain->ops;
 	unsigned long pgsizes = domain->pgsize_bitmap;
-	size_t done = 0, left = size, pgsize, count, mapped;
+	size_t done = 0, pgsize, count, mapped;
 	int ret;
 
 	ret = iommu_check_range(domain, iova, paddr, size);
@@ -182,7 +182,7 @@ static __always_inline int iommu_map_runs(struct iommu_domain *domain,
 
 	do {
 		pgsize = iommu_pgsize_for_run(pgsizes, iova + done,
-					      paddr + done, left, &count);
+					      paddr + done, size - done, &count);
 		if (WARN_ON(!pgsize)) {
 			ret = -EINVAL;
 			break;
@@ -192,7 +192,6 @@ static __always_inline int iommu_map_runs(struct iommu_domain *domain,
 				     count, prot, gfp, &mapped);
 		/* Pages mapped before an error must be unmapped too. */
 		done += mapped;
-		left = size - done;
 	} while (!ret && done < size);
 	if (ret) {
 		if (done)
@@ -224,6 +223,17 @@ static __always_inline int iommu_map_one_page(struct iommu_domain *domain,
 	}
 	trace_map(iova, paddr, size);
 	return 0;
+}
+
+/* Map without a sync; on error nothing of the range stays mapped. */
+static __always_inline int iommu_map_nosync(struct iommu_domain *domain,
+					    unsigned long iova,
+					    phys_addr_t paddr, size_t size,
+					    int prot, gfp_t gfp)
+{
+	if (likely(iommu_is_one_page(domain, iova, paddr, size)))
+		return iommu_map_one_page(domain, iova, paddr, size, prot, gfp);
+	return iommu_map_runs(domain, iova, paddr, size, prot, gfp);
 }
 
 /* The IOTLB sync after a map; on error the range is unmapped again. */
@@ -263,10 +273,7 @@ int iommu_map(struct iommu_domain *domain, unsigned long iova,
 	if (WARN_ON_ONCE(gfp & IOMMU_MAP_BAD_GFP))
 		return -EINVAL;
 
-	if (likely(iommu_is_one_page(domain, iova, paddr, size)))
-		ret = iommu_map_one_page(domain, iova, paddr, size, prot, gfp);
-	else
-		ret = iommu_map_runs(domain, iova, paddr, size, prot, gfp);
+	ret = iommu_map_nosync(domain, iova, paddr, size, prot, gfp);
 	return ret ?: iommu_map_sync(domain, iova, size);
 }
 EXPORT_SYMBOL_GPL(iommu_map);
@@ -318,13 +325,11 @@ size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
 }
 EXPORT_SYMBOL_GPL(iommu_unmap_fast);
 
-/* A physically contiguous part of a scatterlist, mapped without a sync. */
+/* A physically contiguous part of a scatterlist: one copy of the path. */
 static int iommu_map_segment(struct iommu_domain *domain, unsigned long iova,
 			     phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
 {
-	if (iommu_is_one_page(domain, iova, paddr, size))
-		return iommu_map_one_page(domain, iova, paddr, size, prot, gfp);
-	return iommu_map_runs(domain, iova, paddr, size, prot, gfp);
+	return iommu_map_nosync(domain, iova, paddr, size, prot, gfp);
 }
 
 /**
@@ -380,12 +385,8 @@ ssize_t iommu_map_sg(struct iommu_domain *domain, unsigned long iova,
 		mapped += run_len;
 	}
 
-	if (domain->ops->iotlb_sync_map) {
-		ret = domain->ops->iotlb_sync_map(domain, iova, mapped);
-		if (ret)
-			goto err_unmap;
-	}
-	return mapped;
+	ret = iommu_map_sync(domain, iova, mapped);
+	return ret ?: mapped;
 
 err_unmap:
 	if (mapped)
