@@ -72,7 +72,6 @@ static DEFINE_SPINLOCK(ioasid_lock);
 static struct ioasid_leaf __rcu *ioasid_leaves[IOASID_NR_LEAVES];
 /* Protected by ioasid_lock: */
 static DECLARE_BITMAP(ioasid_full_leaves, IOASID_NR_LEAVES);
-static unsigned int ioasid_nr_live;
 /*
  * One emptied leaf stays allocated (0: none; leaf 0 always stays), so
  * that IDs coming and going at a leaf's edge do not allocate a leaf and
@@ -319,7 +318,6 @@ static int __ioasid_take(ioasid_t id, void *entry, struct ioasid_leaf **spare)
 		ioasid_kept_leaf = 0;
 	if (leaf->nr_used == IOASID_LEAF_IDS)
 		__set_bit(l, ioasid_full_leaves);
-	ioasid_nr_live++;
 	rcu_assign_pointer(leaf->slot[off], entry);
 	return id;
 }
@@ -334,7 +332,6 @@ static void __ioasid_clear(ioasid_t id)
 	RCU_INIT_POINTER(leaf->slot[off], NULL);
 	__clear_bit(off, leaf->used);
 	__clear_bit(l, ioasid_full_leaves);
-	ioasid_nr_live--;
 	/* Leaf 0 stays: most systems never use another. */
 	if (--leaf->nr_used || !l)
 		return;
@@ -779,6 +776,21 @@ void *ioasid_find(struct ioasid_set *set, ioasid_t id,
 }
 EXPORT_SYMBOL_GPL(ioasid_find);
 
+/* Whether any ID is live: a walk of the leaves, for the rare (un)register. */
+static bool __ioasid_any_live(void)
+{
+	struct ioasid_leaf *leaf;
+	unsigned int l;
+
+	lockdep_assert_held(&ioasid_lock);
+	for (l = 0; l < IOASID_NR_LEAVES; l++) {
+		leaf = ioasid_leaf_at(l);
+		if (leaf && leaf->nr_used)
+			return true;
+	}
+	return false;
+}
+
 /* Why @ops cannot become the custom allocator now, or 0. */
 static int __ioasid_can_register(const struct ioasid_allocator_ops *ops)
 {
@@ -787,7 +799,7 @@ static int __ioasid_can_register(const struct ioasid_allocator_ops *ops)
 	if (ioasid_custom)
 		return ioasid_custom->ops == ops ? -EEXIST : -EBUSY;
 	/* Without a custom allocator, every live ID is a built-in one. */
-	if (ioasid_nr_live)
+	if (__ioasid_any_live())
 		return -EBUSY;
 	return 0;
 }
